@@ -1,0 +1,92 @@
+# Every project command runs jsii and the CDK CLI on the Node.js 22 that
+# package.json pins (node_modules/.bin/node), never on the machine's own Node.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+NODE_BIN := $(CURDIR)/node_modules/.bin
+export PATH := $(NODE_BIN):$(PATH)
+export JSII_NODE := $(NODE_BIN)/node
+
+STACKS := WorkshopStack SimulationStack
+TEMPLATES := $(addprefix cdk.out/,$(addsuffix .yaml,$(STACKS)))
+SHELL_SCRIPTS = .ci/run $(wildcard scripts/*.sh scripts/lib/*.sh test/testdata/*.sh)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: help setup tools synth test vet unit drift lint-templates lint-shell bench deploy diff destroy check-stack clean
+
+help:
+	@echo "make synth    install what is missing, then write $(TEMPLATES)"
+	@echo "make test     every check CI runs"
+	@echo "make bench    warm synth time of the app next to an empty stack"
+	@echo "make deploy|diff|destroy STACK=<$(subst $() ,|,$(STACKS))>   the CDK CLI on one stack"
+
+## setup: Node 22, the CDK CLI and Go modules, as pinned in the lock files.
+setup: node_modules/.package-lock.json .build/go-mod.stamp
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@"$(JSII_NODE)" --version | grep -q '^v22\.' || { echo "setup: node_modules/.bin/node is not Node.js 22" >&2; exit 1; }
+
+.build/go-mod.stamp: go.mod go.sum
+	go mod download
+	go mod verify
+	@mkdir -p .build && touch $@
+
+## tools: the linters and emulator that make test needs besides setup.
+tools:
+	@command -v shellcheck >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq shellcheck >/dev/null; }
+	@for tool in cfn-lint jq; do \
+	  command -v $$tool >/dev/null || { echo "tools: $$tool is missing; install it (see README, Prerequisites)" >&2; exit 1; }; \
+	done
+
+synth: setup
+	cdk synth --quiet
+	@echo "wrote $(TEMPLATES)"
+
+test: setup tools vet unit drift lint-templates lint-shell
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...
+
+unit:
+	go test -count=1 ./...
+
+## drift: the committed templates must equal a fresh synth through the CLI.
+drift: setup
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cdk synth --quiet --output "$$tmp/cdk.out" >/dev/null; \
+	for t in $(STACKS); do \
+	  cmp -s "$$tmp/cdk.out/$$t.yaml" "cdk.out/$$t.yaml" || { diff -u "cdk.out/$$t.yaml" "$$tmp/cdk.out/$$t.yaml" | head -40; \
+	    echo "drift: cdk.out/$$t.yaml differs from a fresh synth; run make synth and commit it" >&2; exit 1; }; \
+	done; echo "drift: committed templates match a fresh synth"
+
+lint-templates:
+	cfn-lint --non-zero-exit-code warning -- $(TEMPLATES)
+	@echo "cfn-lint: no findings"
+
+lint-shell: tools
+	shellcheck --severity=style $(SHELL_SCRIPTS)
+	@echo "shellcheck: $(words $(SHELL_SCRIPTS)) scripts clean"
+
+bench: setup
+	go test -run '^$$' -bench . -benchtime 5x ./test/
+
+check-stack:
+	@case " $(STACKS) " in *" $(STACK) "*) ;; *) \
+	  echo "STACK=$(STACK) is not a stack of this app; allowed values: $(STACKS)" >&2; exit 2;; esac
+
+deploy: setup check-stack
+	cdk deploy $(STACK)
+
+diff: setup check-stack
+	cdk diff $(STACK)
+
+destroy: setup check-stack
+	cdk destroy $(STACK)
+
+clean:
+	rm -rf .build node_modules $(filter-out $(TEMPLATES),$(wildcard cdk.out/*))

@@ -1,0 +1,110 @@
+// Package simprincipal provides the principal that a threat simulation acts
+// as: an IAM user with a deliberately broad inline policy and a long-lived
+// access key, whose secret half is kept in AWS Secrets Manager.
+//
+// These users are weaknesses on purpose. They exist only so that the
+// simulations in scripts/ have a "leaked" or "pipeline" key to misuse, and
+// only in a sandbox account. The stack outputs name the secret, never its
+// value: anyone who can describe a stack can read its outputs.
+package simprincipal
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// SecretPrefix starts the name of every simulation credential secret; the
+// secret of user NAME is SecretPrefix + NAME.
+const SecretPrefix = "ir-workshop/simulation/"
+
+// Keys of the JSON object stored in each secret.
+const (
+	SecretKeyUserName        = "userName"
+	SecretKeyAccessKeyID     = "accessKeyId"
+	SecretKeySecretAccessKey = "secretAccessKey"
+)
+
+// SimulationPrincipalProps configures a SimulationPrincipal.
+type SimulationPrincipalProps struct {
+	// UserName is the IAM user's name, fixed because scripts and playbooks
+	// refer to it. Required.
+	UserName string
+	// Actions are the IAM actions the user's inline policy allows on every
+	// resource, for example "iam:*". Required.
+	Actions []string
+	// Purpose says which simulation uses the user; it becomes the secret's
+	// description.
+	Purpose string
+}
+
+// SimulationPrincipal is a simulation user, its access key and the secret
+// that holds the key.
+type SimulationPrincipal struct {
+	constructs.Construct
+	User      awsiam.User
+	AccessKey awsiam.AccessKey
+	// Secret holds {"userName", "accessKeyId", "secretAccessKey"}.
+	Secret awssecretsmanager.Secret
+	// SecretName is the secret's fixed name, SecretPrefix + UserName.
+	SecretName string
+}
+
+// NewSimulationPrincipal creates the user, its inline policy, one access key
+// and the secret. It panics when UserName or Actions is missing: that is a
+// programming error in the stack, not user input.
+func NewSimulationPrincipal(scope constructs.Construct, id string, props *SimulationPrincipalProps) *SimulationPrincipal {
+	if props == nil || props.UserName == "" || len(props.Actions) == 0 {
+		panic(fmt.Sprintf("simprincipal %s: UserName and Actions are required", id))
+	}
+	c := constructs.NewConstruct(scope, &id)
+	p := &SimulationPrincipal{Construct: c, SecretName: SecretPrefix + props.UserName}
+
+	p.User = awsiam.NewUser(c, jsii.String("User"), &awsiam.UserProps{
+		UserName: jsii.String(props.UserName),
+	})
+	// Deliberately broad: the simulation needs these to act like an attacker.
+	p.User.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("SimulationActions"),
+		Actions:   jsii.Strings(props.Actions...),
+		Resources: jsii.Strings("*"),
+	}))
+	p.AccessKey = awsiam.NewAccessKey(c, jsii.String("AccessKey"), &awsiam.AccessKeyProps{User: p.User})
+	p.Secret = awssecretsmanager.NewSecret(c, jsii.String("Secret"), &awssecretsmanager.SecretProps{
+		SecretName:  jsii.String(p.SecretName),
+		Description: jsii.String(props.Purpose),
+		SecretObjectValue: &map[string]awscdk.SecretValue{
+			SecretKeyUserName:        awscdk.SecretValue_UnsafePlainText(p.User.UserName()),
+			SecretKeyAccessKeyID:     awscdk.SecretValue_UnsafePlainText(p.AccessKey.AccessKeyId()),
+			SecretKeySecretAccessKey: p.AccessKey.SecretAccessKey(),
+		},
+		// The key is evidence of the exercise; the secret goes with the stack.
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+
+	cdknag.NagSuppressions_AddResourceSuppressions(p.User, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("Deliberate weakness: the simulation user " + props.UserName + " stands for a leaked or over-privileged key, so its policy allows whole services on every resource. Sandbox accounts only."),
+		AppliesTo: wildcardFindings(props.Actions),
+	}}, jsii.Bool(true))
+	cdknag.NagSuppressions_AddResourceSuppressions(p.Secret, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SMG4"),
+		Reason: jsii.String("The secret holds an IAM user's access key, which Secrets Manager cannot rotate without a rotation function; the key lives only as long as the simulation stack."),
+	}}, jsii.Bool(false))
+	return p
+}
+
+// wildcardFindings names the IAM5 findings the policy raises: the resource
+// wildcard and each service-wide action.
+func wildcardFindings(actions []string) *[]interface{} {
+	findings := []interface{}{"Resource::*"}
+	for _, a := range actions {
+		findings = append(findings, "Action::"+a)
+	}
+	return &findings
+}

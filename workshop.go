@@ -1,0 +1,33 @@
+// Command workshop is the CDK app of the incident response workshop. The CDK
+// CLI runs it (see cdk.json); it synthesizes WorkshopStack and, unless
+// `-c simulation=false`, SimulationStack, and writes each template as
+// NAME.yaml into the cloud assembly folder for console deployment.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/workshop"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	workshop.UseProjectNode(".")
+	defer jsii.Close()
+	app, err := workshop.NewApp(nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "workshop:", err)
+		return 2
+	}
+	if _, err := app.WriteYAML(); err != nil {
+		fmt.Fprintln(os.Stderr, "workshop:", err)
+		return 1
+	}
+	return 0
+}
