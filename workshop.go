@@ -1,7 +1,8 @@
 // Command workshop is the CDK app of the incident response workshop. The CDK
 // CLI runs it (see cdk.json); it synthesizes WorkshopStack and, unless
 // `-c simulation=false`, SimulationStack, and writes each template as
-// NAME.yaml into the cloud assembly folder for console deployment.
+// NAME.yaml into the cloud assembly folder for console deployment. Run
+// without the CLI (`go run .`), it reads cdk.json itself and writes cdk.out/.
 package main
 
 import (
@@ -20,7 +21,18 @@ func main() {
 func run() int {
 	workshop.UseProjectNode(".")
 	defer jsii.Close()
-	app, err := workshop.NewApp(nil)
+	props := &workshop.AppProps{}
+	if os.Getenv("CDK_OUTDIR") == "" {
+		// Not run by the CDK CLI: read cdk.json's feature flags ourselves and
+		// write where `cdk synth` would.
+		ctx, err := workshop.ProjectContext(".")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "workshop:", err)
+			return 1
+		}
+		props.Context, props.Outdir = ctx, "cdk.out"
+	}
+	app, err := workshop.NewApp(props)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "workshop:", err)
 		return 2

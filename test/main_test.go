@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/workshop"
@@ -31,10 +32,14 @@ type synthesized struct {
 	app *workshop.App
 	// yaml holds each stack's console template, keyed by stack name.
 	yaml map[string][]byte
-	// assert holds an assertions.Template for each stack.
-	assert map[string]assertions.Template
 	// json holds each stack's template decoded into plain Go values.
 	json map[string]map[string]any
+	// assert holds an assertions.Template for each stack, built from json
+	// (assertions.Template_FromStack would synthesize the app again).
+	assert map[string]assertions.Template
+	// messages holds each stack's synthesis annotations (cdk-nag's among
+	// them), read from the same assembly.
+	messages map[string][]*cxapi.SynthesisMessage
 }
 
 var (
@@ -56,7 +61,7 @@ func synthApp(t testing.TB) *synthesized {
 }
 
 // synthesize builds the app from cdk.json's context plus extra and
-// synthesizes it.
+// synthesizes it once.
 func synthesize(extra map[string]any) (*synthesized, error) {
 	ctx, err := workshop.ProjectContext(root)
 	if err != nil {
@@ -65,7 +70,7 @@ func synthesize(extra map[string]any) (*synthesized, error) {
 	for k, v := range extra {
 		ctx[k] = v
 	}
-	app, err := workshop.NewApp(&workshop.AppProps{Context: ctx})
+	app, err := workshop.NewApp(&workshop.AppProps{Context: ctx, Root: root})
 	if err != nil {
 		return nil, err
 	}
@@ -73,12 +78,15 @@ func synthesize(extra map[string]any) (*synthesized, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &synthesized{app: app, yaml: y, assert: map[string]assertions.Template{}, json: map[string]map[string]any{}}
-	for _, name := range app.StackNames() {
-		s.assert[name] = assertions.Template_FromStack(app.Stack(name), nil)
+	assembly := app.Synth(nil) // the cached assembly of SynthYAML
+	s := &synthesized{app: app, yaml: y,
+		json:     map[string]map[string]any{},
+		assert:   map[string]assertions.Template{},
+		messages: map[string][]*cxapi.SynthesisMessage{},
 	}
-	for name, tmpl := range s.assert {
-		raw, err := json.Marshal(tmpl.ToJSON())
+	for _, name := range app.StackNames() {
+		artifact := assembly.GetStackArtifact(app.Stack(name).ArtifactId())
+		raw, err := json.Marshal(artifact.Template())
 		if err != nil {
 			return nil, err
 		}
@@ -87,6 +95,8 @@ func synthesize(extra map[string]any) (*synthesized, error) {
 			return nil, err
 		}
 		s.json[name] = m
+		s.assert[name] = assertions.Template_FromJSON(&m, nil)
+		s.messages[name] = *artifact.Messages()
 	}
 	return s, nil
 }

@@ -91,7 +91,7 @@ func HardenedBucketProps() *awss3.BucketProps {
 // pattern (sourceArn, for example the ARN pattern of this account's trails),
 // so another account cannot use the service to write here (confused deputy).
 func (a *LogArchive) AllowDelivery(principal string, sourceArn string) {
-	stack := awscdk.Stack_Of(a)
+	stack := awscdk.Stack_Of(a.Construct)
 	sp := awsiam.NewServicePrincipal(jsii.String(principal), nil)
 	source := map[string]any{
 		"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},

@@ -6,8 +6,11 @@ import (
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/analytics"
 )
 
 // AppProps configures NewApp.
@@ -16,6 +19,9 @@ type AppProps struct {
 	// (cdk.json, cdk.context.json, -c) overrides it. Tests pass cdk.json's
 	// context here, since they run without the CLI.
 	Context map[string]any
+	// Root is the project root, where playbooks/ is. Default ".": the CDK
+	// CLI runs the app from there.
+	Root string
 	// Outdir is the cloud assembly folder. Default: CDK_OUTDIR when the CLI
 	// runs the app, a temporary folder otherwise.
 	Outdir string
@@ -51,9 +57,9 @@ func NewApp(props *AppProps) (*App, error) {
 		Context: &ctx,
 		// These win over the CLI's own defaults (it turns path metadata on).
 		PostCliContext: &map[string]any{
-			"aws:cdk:enable-path-metadata": false,
+			"aws:cdk:enable-path-metadata":  false,
 			"aws:cdk:enable-asset-metadata": false,
-			"aws:cdk:version-reporting":    false,
+			"aws:cdk:version-reporting":     false,
 		},
 		AnalyticsReporting: jsii.Bool(false),
 		TreeMetadata:       jsii.Bool(false),
@@ -69,10 +75,19 @@ func NewApp(props *AppProps) (*App, error) {
 		return nil, err
 	}
 	app := &App{App: cdkApp, Config: cfg}
+	root := props.Root
+	if root == "" {
+		root = "."
+	}
+	queries, err := analytics.LoadNamedQueries(filepath.Join(root, "playbooks"))
+	if err != nil {
+		return nil, err
+	}
 
 	app.Workshop = NewWorkshopStack(cdkApp, WorkshopStackName, &WorkshopStackProps{
 		StackProps:  stackProps("Incident response workshop: central logs, a VPC with an instance to attack, Athena over CloudTrail, VPC Flow and DNS logs, and the responders' IAM roles."),
 		NatGateways: cfg.NatGateways,
+		Queries:     queries,
 	})
 	if cfg.Simulation {
 		app.Simulation = NewSimulationStack(cdkApp, SimulationStackName, &SimulationStackProps{
@@ -80,11 +95,18 @@ func NewApp(props *AppProps) (*App, error) {
 		})
 	}
 
-	awscdk.Aspects_Of(cdkApp).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{
+	AddNagChecks(cdkApp)
+	return app, nil
+}
+
+// AddNagChecks runs the cdk-nag AWS Solutions rules on every stack under
+// scope. Findings become error and warning annotations: `cdk synth` fails on
+// them, and tests read them with assertions.Annotations.
+func AddNagChecks(scope constructs.IConstruct) {
+	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{
 		Verbose: jsii.Bool(true),
 		Reports: jsii.Bool(false),
 	}), nil)
-	return app, nil
 }
 
 func stackProps(description string) awscdk.StackProps {

@@ -5,8 +5,12 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/ir-workshop/incident-response-playbooks/constructs/analytics"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/audittrail"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/network"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/simprincipal"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/telemetry"
 )
 
 // WorkshopStackProps configures WorkshopStack.
@@ -14,12 +18,19 @@ type WorkshopStackProps struct {
 	awscdk.StackProps
 	// NatGateways is the number of NAT gateways in the workshop VPC.
 	NatGateways int
+	// Queries are the playbooks' Athena queries (analytics.LoadNamedQueries).
+	Queries []analytics.NamedQuery
 }
 
 // WorkshopStack is the environment responders train in.
 type WorkshopStack struct {
 	awscdk.Stack
+	Parameters *WorkshopParameters
 	LogArchive *logarchive.LogArchive
+	AuditTrail *audittrail.AuditTrail
+	Network    *network.WorkshopNetwork
+	Telemetry  *telemetry.NetworkTelemetry
+	Analytics  *analytics.SecurityAnalytics
 }
 
 // NewWorkshopStack composes the workshop's constructs and declares the
@@ -27,11 +38,37 @@ type WorkshopStack struct {
 func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStackProps) *WorkshopStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	s := &WorkshopStack{Stack: stack}
+	s.Parameters = newWorkshopParameters(stack)
 
 	s.LogArchive = logarchive.NewLogArchive(stack, "LogArchive", nil)
+	s.Network = network.NewWorkshopNetwork(stack, "Network", &network.WorkshopNetworkProps{
+		MachineImage: network.ImageFromParameter(s.Parameters.InstanceImage.ValueAsString()),
+		NatGateways:  props.NatGateways,
+	})
+	s.Telemetry = telemetry.NewNetworkTelemetry(stack, "Telemetry", &telemetry.NetworkTelemetryProps{
+		Vpc:     s.Network.Vpc,
+		Archive: s.LogArchive,
+	})
+	s.Analytics = analytics.NewSecurityAnalytics(stack, "Analytics", &analytics.SecurityAnalyticsProps{
+		Archive:       s.LogArchive,
+		EngineVersion: s.Parameters.AthenaEngineVersion.ValueAsString(),
+		StartDate:     s.Parameters.ProjectionStartDate.ValueAsString(),
+		Accounts:      s.Parameters.LogAccounts(),
+		VpcIds:        []*string{s.Network.Vpc.VpcId()},
+		Queries:       props.Queries,
+	})
+	s.AuditTrail = audittrail.NewAuditTrail(stack, "AuditTrail", &audittrail.AuditTrailProps{
+		Archive: s.LogArchive,
+	})
 
 	output(stack, "LogBucketName", s.LogArchive.Bucket.BucketName(), "S3 bucket that CloudTrail, VPC Flow Logs and Route 53 Resolver query logs deliver to, under AWSLogs/.")
 	output(stack, "AccessLogsBucketName", s.LogArchive.AccessLogsBucket.BucketName(), "S3 bucket that receives the server access logs of the workshop's buckets.")
+	output(stack, "AthenaResultsBucketName", s.Analytics.ResultsBucket.BucketName(), "S3 bucket that holds Athena query results (SSE-S3).")
+	output(stack, "AthenaWorkGroupName", s.Analytics.WorkGroup.Ref(), "Athena workgroup to run the playbook queries in; choose it in the Athena console.")
+	output(stack, "GlueDatabaseName", s.Analytics.Database.Ref(), "Glue database with the cloudtrail_logs, vpc_flow_logs and dns_query_logs tables.")
+	output(stack, "TrailName", s.AuditTrail.Trail.Ref(), "CloudTrail trail that records management events and S3 data events.")
+	output(stack, "VpcId", s.Network.Vpc.VpcId(), "The workshop VPC; the crypto mining simulation launches instances only here.")
+	output(stack, "InstanceId", s.Network.Instance.InstanceId(), "The workshop EC2 instance (SSH open to the internet on purpose).")
 	return s
 }
 

@@ -1,0 +1,261 @@
+// Package logschema defines, once, the Athena tables over the workshop's
+// three log sources: CloudTrail, VPC Flow Logs and Route 53 Resolver query
+// logs. Each definition holds the columns with their Hive types, the
+// partition keys and how each is projected, the SerDe and the file formats,
+// and where the files land in the log bucket.
+//
+// The security analytics construct turns these into Glue tables; tests check
+// playbook queries against them. The package is plain Go with no CDK import,
+// so tools that only need the schema do not pay for the CDK.
+package logschema
+
+import "strings"
+
+// Names shared by the Glue catalog, the playbook queries and the tests.
+const (
+	Database        = "ir_workshop"
+	CloudTrailTable = "cloudtrail_logs"
+	VPCFlowTable    = "vpc_flow_logs"
+	DNSTable        = "dns_query_logs"
+)
+
+// Partition key names.
+const (
+	DatePartition    = "date_partition"
+	RegionPartition  = "region_partition"
+	AccountPartition = "account_partition"
+	VPCPartition     = "vpc_partition"
+)
+
+// DateFormat is the format of date_partition, as the log paths spell the day.
+const DateFormat = "yyyy/MM/dd"
+
+// Projection says how Athena computes a partition key's values.
+type Projection int
+
+const (
+	// ProjectDate is a date range from a start date to NOW, one value a day.
+	ProjectDate Projection = iota + 1
+	// ProjectEnum is a list of values given at deployment (regions, accounts,
+	// VPC IDs).
+	ProjectEnum
+)
+
+// Column is a table column or partition key.
+type Column struct {
+	Name    string
+	Type    string // Hive type, as Glue stores it
+	Comment string
+}
+
+// PartitionKey is a partition column and its projection.
+type PartitionKey struct {
+	Column
+	Projection Projection
+}
+
+// Table is one log source's table.
+type Table struct {
+	Name        string
+	Description string
+	Columns     []Column
+	// PartitionKeys, in the order they appear in PathTemplate.
+	PartitionKeys []PartitionKey
+	// PathTemplate is the key of a day's folder in the log bucket, with
+	// ${partition} placeholders: Athena's storage.location.template without
+	// the s3://bucket/ prefix.
+	PathTemplate string
+	InputFormat  string
+	OutputFormat string
+	SerDe        string
+	SerDeParams  map[string]string
+	// Parameters are table properties besides projection, such as the
+	// classification and skip.header.line.count.
+	Parameters map[string]string
+}
+
+// LocationPrefix is the fixed part of PathTemplate before the first
+// placeholder: the table's LOCATION relative to the bucket.
+func (t Table) LocationPrefix() string {
+	i := strings.Index(t.PathTemplate, "${")
+	if i < 0 {
+		return t.PathTemplate
+	}
+	return t.PathTemplate[:i]
+}
+
+// AllColumns returns the columns followed by the partition keys, as a query
+// sees them.
+func (t Table) AllColumns() []Column {
+	all := append([]Column(nil), t.Columns...)
+	for _, p := range t.PartitionKeys {
+		all = append(all, p.Column)
+	}
+	return all
+}
+
+// Column returns the column or partition key called name.
+func (t Table) Column(name string) (Column, bool) {
+	for _, c := range t.AllColumns() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// Tables returns the three tables, CloudTrail first.
+func Tables() []Table {
+	return []Table{CloudTrail(), VPCFlow(), DNS()}
+}
+
+// Hive classes used by the tables.
+const (
+	textInputFormat       = "org.apache.hadoop.mapred.TextInputFormat"
+	ignoreKeyOutputFormat = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+)
+
+var (
+	datePartition    = PartitionKey{Column{DatePartition, "string", "day the log was delivered, " + DateFormat}, ProjectDate}
+	regionPartition  = PartitionKey{Column{RegionPartition, "string", "AWS Region the log is from"}, ProjectEnum}
+	accountPartition = PartitionKey{Column{AccountPartition, "string", "AWS account the log is from"}, ProjectEnum}
+	vpcPartition     = PartitionKey{Column{VPCPartition, "string", "VPC whose DNS queries the log holds"}, ProjectEnum}
+)
+
+// CloudTrail is the table over CloudTrail log files, read with the CloudTrail
+// SerDe and input format (one row per record of a file's Records array).
+// Columns follow the CloudTrail record contents; JSON-valued fields
+// (requestparameters, responseelements, ...) are strings for json_extract.
+func CloudTrail() Table {
+	return Table{
+		Name:        CloudTrailTable,
+		Description: "CloudTrail management and S3 data events delivered to the workshop's log bucket.",
+		Columns: []Column{
+			{"eventversion", "string", ""},
+			{"useridentity", "struct<type:string,principalid:string,arn:string,accountid:string,invokedby:string,accesskeyid:string,username:string,onbehalfof:struct<userid:string,identitystorearn:string>,sessioncontext:struct<attributes:struct<mfaauthenticated:string,creationdate:string>,sessionissuer:struct<type:string,principalid:string,arn:string,accountid:string,username:string>,ec2roledelivery:string,webidfederationdata:struct<federatedprovider:string,attributes:map<string,string>>,sourceidentity:string>>", ""},
+			{"eventtime", "string", "ISO 8601 time, UTC"},
+			{"eventsource", "string", ""},
+			{"eventname", "string", ""},
+			{"awsregion", "string", ""},
+			{"sourceipaddress", "string", ""},
+			{"useragent", "string", ""},
+			{"errorcode", "string", ""},
+			{"errormessage", "string", ""},
+			{"requestparameters", "string", "JSON"},
+			{"responseelements", "string", "JSON"},
+			{"additionaleventdata", "string", "JSON"},
+			{"requestid", "string", ""},
+			{"eventid", "string", ""},
+			{"resources", "array<struct<arn:string,accountid:string,type:string>>", ""},
+			{"eventtype", "string", ""},
+			{"apiversion", "string", ""},
+			{"readonly", "string", ""},
+			{"recipientaccountid", "string", ""},
+			{"serviceeventdetails", "string", "JSON"},
+			{"sharedeventid", "string", ""},
+			{"vpcendpointid", "string", ""},
+			{"vpcendpointaccountid", "string", ""},
+			{"eventcategory", "string", ""},
+			{"addendum", "struct<reason:string,updatedfields:string,originalrequestid:string,originaleventid:string>", ""},
+			{"sessioncredentialfromconsole", "string", ""},
+			{"edgedevicedetails", "string", "JSON"},
+			{"tlsdetails", "struct<tlsversion:string,ciphersuite:string,clientprovidedhostheader:string>", ""},
+		},
+		PartitionKeys: []PartitionKey{accountPartition, regionPartition, datePartition},
+		PathTemplate:  "AWSLogs/${" + AccountPartition + "}/CloudTrail/${" + RegionPartition + "}/${" + DatePartition + "}",
+		InputFormat:   "com.amazon.emr.cloudtrail.CloudTrailInputFormat",
+		OutputFormat:  ignoreKeyOutputFormat,
+		SerDe:         "com.amazon.emr.hive.serde.CloudTrailSerde",
+		Parameters:    map[string]string{"classification": "cloudtrail"},
+	}
+}
+
+// VPCFlowLogFields is the custom format of the workshop's flow logs: every
+// version 2 to 5 field, in this order. The flow log's format and the table's
+// columns are both built from it.
+var VPCFlowLogFields = []string{
+	"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",
+	"protocol", "packets", "bytes", "start", "end", "action", "log-status",
+	"vpc-id", "subnet-id", "instance-id", "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr",
+	"region", "az-id", "sublocation-type", "sublocation-id",
+	"pkt-src-aws-service", "pkt-dst-aws-service", "flow-direction", "traffic-path",
+}
+
+// vpcFlowTypes gives the fields that are not strings their Hive types.
+var vpcFlowTypes = map[string]string{
+	"version": "int", "srcport": "int", "dstport": "int", "protocol": "bigint",
+	"packets": "bigint", "bytes": "bigint", "start": "bigint", "end": "bigint",
+	"tcp-flags": "int", "traffic-path": "int",
+}
+
+// VPCFlowColumn is the column name of a flow log format field: hyphens
+// become underscores.
+func VPCFlowColumn(field string) string {
+	return strings.ReplaceAll(field, "-", "_")
+}
+
+// VPCFlowFormat is the flow log's custom format string.
+func VPCFlowFormat() string {
+	parts := make([]string, len(VPCFlowLogFields))
+	for i, f := range VPCFlowLogFields {
+		parts[i] = "${" + f + "}"
+	}
+	return strings.Join(parts, " ")
+}
+
+// VPCFlow is the table over VPC Flow Logs text files: space-delimited, one
+// column per format field in format order, first line a header to skip.
+func VPCFlow() Table {
+	cols := make([]Column, len(VPCFlowLogFields))
+	for i, f := range VPCFlowLogFields {
+		typ := vpcFlowTypes[f]
+		if typ == "" {
+			typ = "string"
+		}
+		cols[i] = Column{Name: VPCFlowColumn(f), Type: typ, Comment: "flow log field " + f}
+	}
+	return Table{
+		Name:          VPCFlowTable,
+		Description:   "VPC Flow Logs of the workshop VPC, all fields, 60 second aggregation.",
+		Columns:       cols,
+		PartitionKeys: []PartitionKey{accountPartition, regionPartition, datePartition},
+		PathTemplate:  "AWSLogs/${" + AccountPartition + "}/vpcflowlogs/${" + RegionPartition + "}/${" + DatePartition + "}",
+		InputFormat:   textInputFormat,
+		OutputFormat:  ignoreKeyOutputFormat,
+		SerDe:         "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+		SerDeParams:   map[string]string{"field.delim": " ", "serialization.format": " "},
+		Parameters:    map[string]string{"classification": "csv", "skip.header.line.count": "1"},
+	}
+}
+
+// DNS is the table over Route 53 Resolver query logs: one JSON object a line,
+// read with the OpenX JSON SerDe.
+func DNS() Table {
+	return Table{
+		Name:        DNSTable,
+		Description: "Route 53 Resolver query logs of the workshop VPC.",
+		Columns: []Column{
+			{"version", "string", ""},
+			{"account_id", "string", ""},
+			{"region", "string", ""},
+			{"vpc_id", "string", ""},
+			{"query_timestamp", "string", "ISO 8601 time, UTC"},
+			{"query_name", "string", "name queried, with a trailing dot"},
+			{"query_type", "string", ""},
+			{"query_class", "string", ""},
+			{"rcode", "string", ""},
+			{"answers", "array<struct<rdata:string,type:string,class:string>>", ""},
+			{"srcaddr", "string", ""},
+			{"srcport", "int", ""},
+			{"transport", "string", ""},
+			{"srcids", "struct<instance:string,resolver_endpoint:string>", ""},
+		},
+		PartitionKeys: []PartitionKey{accountPartition, vpcPartition, datePartition},
+		PathTemplate:  "AWSLogs/${" + AccountPartition + "}/vpcdnsquerylogs/${" + VPCPartition + "}/${" + DatePartition + "}",
+		InputFormat:   textInputFormat,
+		OutputFormat:  ignoreKeyOutputFormat,
+		SerDe:         "org.openx.data.jsonserde.JsonSerDe",
+		SerDeParams:   map[string]string{"case.insensitive": "true"},
+		Parameters:    map[string]string{"classification": "json"},
+	}
+}

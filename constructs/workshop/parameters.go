@@ -1,0 +1,95 @@
+package workshop
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/analytics"
+)
+
+// Defaults of WorkshopStack's parameters.
+const (
+	// DefaultProjectionStartDate is the first day the tables cover.
+	DefaultProjectionStartDate = "2026/01/01"
+	// DefaultInstanceImage is the public SSM parameter that always names the
+	// current Amazon Linux 2023 AMI of the region.
+	DefaultInstanceImage = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+)
+
+// Allowed patterns of WorkshopStack's parameters.
+const (
+	// ProjectionStartDatePattern is a yyyy/MM/dd date from 2000 on.
+	ProjectionStartDatePattern = `^20[0-9]{2}/(0[1-9]|1[0-2])/(0[1-9]|[12][0-9]|3[01])$`
+	// LogAccountIDsPattern is empty or a comma-separated list of account IDs.
+	LogAccountIDsPattern = `^$|^[0-9]{12}(,[0-9]{12})*$`
+)
+
+// WorkshopParameters are WorkshopStack's CloudFormation parameters.
+type WorkshopParameters struct {
+	AthenaEngineVersion awscdk.CfnParameter
+	ProjectionStartDate awscdk.CfnParameter
+	LogAccountIDs       awscdk.CfnParameter
+	InstanceImage       awscdk.CfnParameter
+	// noLogAccounts is true when LogAccountIDs is empty.
+	noLogAccounts awscdk.CfnCondition
+}
+
+func newWorkshopParameters(stack awscdk.Stack) *WorkshopParameters {
+	p := &WorkshopParameters{}
+	p.AthenaEngineVersion = awscdk.NewCfnParameter(stack, jsii.String("AthenaEngineVersion"), &awscdk.CfnParameterProps{
+		Type:          jsii.String("String"),
+		Default:       jsii.String(analytics.DefaultEngineVersion),
+		AllowedValues: jsii.Strings(analytics.DefaultEngineVersion, "AUTO"),
+		Description:   jsii.String("Athena engine of the workshop workgroup. AUTO lets Athena upgrade it."),
+	})
+	p.ProjectionStartDate = awscdk.NewCfnParameter(stack, jsii.String("ProjectionStartDate"), &awscdk.CfnParameterProps{
+		Type:                  jsii.String("String"),
+		Default:               jsii.String(DefaultProjectionStartDate),
+		AllowedPattern:        jsii.String(ProjectionStartDatePattern),
+		ConstraintDescription: jsii.String("must be a date written yyyy/MM/dd, for example 2026/01/31"),
+		Description:           jsii.String("First day (yyyy/MM/dd) that the Athena tables cover; queries see logs from this day to today."),
+	})
+	p.LogAccountIDs = awscdk.NewCfnParameter(stack, jsii.String("LogAccountIds"), &awscdk.CfnParameterProps{
+		Type:                  jsii.String("String"),
+		Default:               jsii.String(""),
+		AllowedPattern:        jsii.String(LogAccountIDsPattern),
+		ConstraintDescription: jsii.String("must be empty or 12-digit account IDs separated by commas, no spaces"),
+		Description:           jsii.String("Accounts whose logs the Athena tables cover, comma-separated. Empty means this account. List more when other accounts deliver logs to the bucket (an organization log archive)."),
+	})
+	p.InstanceImage = awscdk.NewCfnParameter(stack, jsii.String("InstanceImage"), &awscdk.CfnParameterProps{
+		Type:        jsii.String("AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"),
+		Default:     jsii.String(DefaultInstanceImage),
+		Description: jsii.String("SSM parameter that names the workshop instance's AMI. The default always resolves to the current Amazon Linux 2023."),
+	})
+	p.noLogAccounts = awscdk.NewCfnCondition(stack, jsii.String("NoLogAccountIds"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionEquals(p.LogAccountIDs.ValueAsString(), jsii.String("")),
+	})
+
+	stack.TemplateOptions().SetMetadata(&map[string]interface{}{
+		"AWS::CloudFormation::Interface": map[string]any{
+			"ParameterGroups": []any{
+				map[string]any{
+					"Label":      map[string]any{"default": "Log analytics (Athena)"},
+					"Parameters": []string{"AthenaEngineVersion", "ProjectionStartDate", "LogAccountIds"},
+				},
+				map[string]any{
+					"Label":      map[string]any{"default": "Workshop instance"},
+					"Parameters": []string{"InstanceImage"},
+				},
+			},
+			"ParameterLabels": map[string]any{
+				"AthenaEngineVersion": map[string]any{"default": "Athena engine version"},
+				"ProjectionStartDate": map[string]any{"default": "First day of logs to query"},
+				"LogAccountIds":       map[string]any{"default": "Accounts whose logs to query"},
+				"InstanceImage":       map[string]any{"default": "Instance image (SSM parameter)"},
+			},
+		},
+	})
+	return p
+}
+
+// LogAccounts is the account enum of the tables: LogAccountIds, or this
+// account when it is empty.
+func (p *WorkshopParameters) LogAccounts() *string {
+	return awscdk.Token_AsString(awscdk.Fn_ConditionIf(p.noLogAccounts.LogicalId(), awscdk.Aws_ACCOUNT_ID(), p.LogAccountIDs.ValueAsString()), nil)
+}
