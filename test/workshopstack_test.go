@@ -1,0 +1,98 @@
+package test
+
+import (
+	"regexp"
+	"slices"
+	"testing"
+)
+
+// TestConsoleUserSeesReadableParameters pins what the CloudFormation console
+// shows: every parameter named by us, described, labelled and grouped.
+func TestConsoleUserSeesReadableParameters(t *testing.T) {
+	tmpl := synthApp(t).json["WorkshopStack"]
+	params := at(t, tmpl, "Parameters").(map[string]any)
+	want := []string{"AthenaEngineVersion", "InstanceImage", "LogAccountIds", "ProjectionStartDate"}
+	if got := keys(params); !slices.Equal(got, want) {
+		t.Errorf("parameters %v, want %v (a generated name means an implicit lookup crept in)", got, want)
+	}
+	iface := at(t, tmpl, "Metadata", "AWS::CloudFormation::Interface")
+	labels := at(t, iface, "ParameterLabels").(map[string]any)
+	grouped := map[string]int{}
+	for _, g := range at(t, iface, "ParameterGroups").([]any) {
+		if at(t, g, "Label", "default") == "" {
+			t.Errorf("group without a label: %s", compact(g))
+		}
+		for _, p := range at(t, g, "Parameters").([]any) {
+			grouped[p.(string)]++
+		}
+	}
+	for name, p := range params {
+		if d, _ := p.(map[string]any)["Description"].(string); len(d) < 20 {
+			t.Errorf("parameter %s has no real description: %q", name, d)
+		}
+		if _, ok := labels[name]; !ok {
+			t.Errorf("parameter %s has no label", name)
+		}
+		if grouped[name] != 1 {
+			t.Errorf("parameter %s is in %d groups, want 1", name, grouped[name])
+		}
+	}
+	image := params["InstanceImage"].(map[string]any)
+	if image["Type"] != "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>" || image["Default"] != "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" {
+		t.Errorf("InstanceImage %s: want the public SSM path of Amazon Linux 2023", compact(image))
+	}
+	engine := params["AthenaEngineVersion"].(map[string]any)
+	if engine["Default"] != "Athena engine version 3" {
+		t.Errorf("engine default %v", engine["Default"])
+	}
+}
+
+func TestParameterPatternsAcceptGoodAndRejectBadInput(t *testing.T) {
+	tmpl := synthApp(t).json["WorkshopStack"]
+	cases := map[string]struct{ good, bad []string }{
+		"ProjectionStartDate": {
+			good: []string{"2026/01/01", "2025/12/31", "2024/02/29"},
+			bad:  []string{"2026-01-01", "2026/1/01", "2026/13/01", "2026/00/10", "2026/01/32", "26/01/01", "2026/01/01 ", ""},
+		},
+		"LogAccountIds": {
+			good: []string{"", "111122223333", "111122223333,444455556666"},
+			bad:  []string{"11112222333", "111122223333, 444455556666", "111122223333,", "abc"},
+		},
+	}
+	for name, c := range cases {
+		p := at(t, tmpl, "Parameters", name).(map[string]any)
+		pattern := regexp.MustCompile(p["AllowedPattern"].(string))
+		if !pattern.MatchString(p["Default"].(string)) {
+			t.Errorf("%s: the default %q fails its own pattern", name, p["Default"])
+		}
+		for _, v := range c.good {
+			if !pattern.MatchString(v) {
+				t.Errorf("%s rejects %q", name, v)
+			}
+		}
+		for _, v := range c.bad {
+			if pattern.MatchString(v) {
+				t.Errorf("%s accepts %q", name, v)
+			}
+		}
+		if d, _ := p["ConstraintDescription"].(string); d == "" {
+			t.Errorf("%s has no constraint description", name)
+		}
+	}
+}
+
+func TestWorkshopOutputsAreDescribedAndHoldNoSecret(t *testing.T) {
+	tmpl := synthApp(t).json["WorkshopStack"]
+	outputs := at(t, tmpl, "Outputs").(map[string]any)
+	want := []string{"AccessLogsBucketName", "AthenaResultsBucketName", "AthenaWorkGroupName", "GlueDatabaseName", "InstanceId", "LogBucketName", "TrailName", "VpcId"}
+	for _, name := range want {
+		if _, ok := outputs[name]; !ok {
+			t.Errorf("no output %s", name)
+		}
+	}
+	for name, o := range outputs {
+		if d, _ := o.(map[string]any)["Description"].(string); len(d) < 20 {
+			t.Errorf("output %s has no real description", name)
+		}
+	}
+}
