@@ -88,8 +88,9 @@ func TestWorkshopInstanceIsManagedHardenedAndDeliberatelyExposed(t *testing.T) {
 func TestWorkshopNetworkWithoutNatIsolatesPrivateSubnets(t *testing.T) {
 	app := awscdk.NewApp(nil)
 	stack := awscdk.NewStack(app, jsii.String("NoNat"), nil)
+	image := awscdk.NewCfnParameter(stack, jsii.String("Image"), &awscdk.CfnParameterProps{Type: jsii.String("AWS::EC2::Image::Id")})
 	network.NewWorkshopNetwork(stack, "Network", &network.WorkshopNetworkProps{
-		MachineImage: network.ImageFromParameter(jsii.String("ami-0123456789abcdef0")),
+		MachineImage: network.ImageFromParameter(image.ValueAsString()),
 		NatGateways:  0,
 	})
 	raw, _ := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())

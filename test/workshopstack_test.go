@@ -11,7 +11,7 @@ import (
 func TestConsoleUserSeesReadableParameters(t *testing.T) {
 	tmpl := synthApp(t).json["WorkshopStack"]
 	params := at(t, tmpl, "Parameters").(map[string]any)
-	want := []string{"AthenaEngineVersion", "InstanceImage", "LogAccountIds", "ProjectionStartDate"}
+	want := []string{"AthenaEngineVersion", "BasePrincipal", "InstanceImage", "LogAccountIds", "ProjectionStartDate"}
 	if got := keys(params); !slices.Equal(got, want) {
 		t.Errorf("parameters %v, want %v (a generated name means an implicit lookup crept in)", got, want)
 	}
@@ -54,6 +54,10 @@ func TestParameterPatternsAcceptGoodAndRejectBadInput(t *testing.T) {
 			good: []string{"2026/01/01", "2025/12/31", "2024/02/29"},
 			bad:  []string{"2026-01-01", "2026/1/01", "2026/13/01", "2026/00/10", "2026/01/32", "26/01/01", "2026/01/01 ", ""},
 		},
+		"BasePrincipal": {
+			good: []string{"role/WSParticipantRole", "user/alice", "role/team/responders/Analyst", "role/a.b-c_d@e+f=g,h"},
+			bad:  []string{"", "WSParticipantRole", "group/admins", "role/", "role/a b", "arn:aws:iam::111122223333:role/x", "role/a/"},
+		},
 		"LogAccountIds": {
 			good: []string{"", "111122223333", "111122223333,444455556666"},
 			bad:  []string{"11112222333", "111122223333, 444455556666", "111122223333,", "abc"},
@@ -84,7 +88,7 @@ func TestParameterPatternsAcceptGoodAndRejectBadInput(t *testing.T) {
 func TestWorkshopOutputsAreDescribedAndHoldNoSecret(t *testing.T) {
 	tmpl := synthApp(t).json["WorkshopStack"]
 	outputs := at(t, tmpl, "Outputs").(map[string]any)
-	want := []string{"AccessLogsBucketName", "AthenaResultsBucketName", "AthenaWorkGroupName", "GlueDatabaseName", "InstanceId", "LogBucketName", "TrailName", "VpcId"}
+	want := []string{"SecurityAnalystRoleArn", "SecurityAdminRoleArn", "SecurityBreakGlassRoleArn", "SecurityDeployRoleArn", "SimulationCredentials", "AccessLogsBucketName", "AthenaResultsBucketName", "AthenaWorkGroupName", "GlueDatabaseName", "InstanceId", "LogBucketName", "TrailName", "VpcId"}
 	for _, name := range want {
 		if _, ok := outputs[name]; !ok {
 			t.Errorf("no output %s", name)

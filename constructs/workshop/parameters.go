@@ -5,6 +5,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/analytics"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/irroles"
 )
 
 // Defaults of WorkshopStack's parameters.
@@ -14,6 +15,9 @@ const (
 	// DefaultInstanceImage is the public SSM parameter that always names the
 	// current Amazon Linux 2023 AMI of the region.
 	DefaultInstanceImage = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+	// DefaultBasePrincipal is the participant role of AWS-run workshop
+	// accounts.
+	DefaultBasePrincipal = "role/WSParticipantRole"
 )
 
 // Allowed patterns of WorkshopStack's parameters.
@@ -30,6 +34,7 @@ type WorkshopParameters struct {
 	ProjectionStartDate awscdk.CfnParameter
 	LogAccountIDs       awscdk.CfnParameter
 	InstanceImage       awscdk.CfnParameter
+	BasePrincipal       awscdk.CfnParameter
 	// noLogAccounts is true when LogAccountIDs is empty.
 	noLogAccounts awscdk.CfnCondition
 }
@@ -61,6 +66,13 @@ func newWorkshopParameters(stack awscdk.Stack) *WorkshopParameters {
 		Default:     jsii.String(DefaultInstanceImage),
 		Description: jsii.String("SSM parameter that names the workshop instance's AMI. The default always resolves to the current Amazon Linux 2023."),
 	})
+	p.BasePrincipal = awscdk.NewCfnParameter(stack, jsii.String("BasePrincipal"), &awscdk.CfnParameterProps{
+		Type:                  jsii.String("String"),
+		Default:               jsii.String(DefaultBasePrincipal),
+		AllowedPattern:        jsii.String(irroles.BasePrincipalPattern),
+		ConstraintDescription: jsii.String("must be role/NAME or user/NAME (an IAM path may come before NAME)"),
+		Description:           jsii.String("The only IAM role or user of this account that may assume the Security* roles, written role/NAME or user/NAME. It must exist before you deploy."),
+	})
 	p.noLogAccounts = awscdk.NewCfnCondition(stack, jsii.String("NoLogAccountIds"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionEquals(p.LogAccountIDs.ValueAsString(), jsii.String("")),
 	})
@@ -73,6 +85,10 @@ func newWorkshopParameters(stack awscdk.Stack) *WorkshopParameters {
 					"Parameters": []string{"AthenaEngineVersion", "ProjectionStartDate", "LogAccountIds"},
 				},
 				map[string]any{
+					"Label":      map[string]any{"default": "Incident response roles"},
+					"Parameters": []string{"BasePrincipal"},
+				},
+				map[string]any{
 					"Label":      map[string]any{"default": "Workshop instance"},
 					"Parameters": []string{"InstanceImage"},
 				},
@@ -82,6 +98,7 @@ func newWorkshopParameters(stack awscdk.Stack) *WorkshopParameters {
 				"ProjectionStartDate": map[string]any{"default": "First day of logs to query"},
 				"LogAccountIds":       map[string]any{"default": "Accounts whose logs to query"},
 				"InstanceImage":       map[string]any{"default": "Instance image (SSM parameter)"},
+				"BasePrincipal":       map[string]any{"default": "Who may assume the Security* roles"},
 			},
 		},
 	})

@@ -7,7 +7,9 @@ import (
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/analytics"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/audittrail"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/irroles"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/logschema"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/network"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/simprincipal"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/telemetry"
@@ -31,6 +33,7 @@ type WorkshopStack struct {
 	Network    *network.WorkshopNetwork
 	Telemetry  *telemetry.NetworkTelemetry
 	Analytics  *analytics.SecurityAnalytics
+	Roles      *irroles.IncidentResponseRoles
 }
 
 // NewWorkshopStack composes the workshop's constructs and declares the
@@ -60,6 +63,18 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 	s.AuditTrail = audittrail.NewAuditTrail(stack, "AuditTrail", &audittrail.AuditTrailProps{
 		Archive: s.LogArchive,
 	})
+	s.Roles = irroles.NewIncidentResponseRoles(stack, "Roles", &irroles.IncidentResponseRolesProps{
+		BasePrincipal: s.Parameters.BasePrincipal.ValueAsString(),
+		WorkGroupName: analytics.WorkGroupName,
+		DatabaseName:  logschema.Database,
+		LogBucket:     s.LogArchive.Bucket,
+		ResultsBucket: s.Analytics.ResultsBucket,
+		Simulation: irroles.SimulationStackFacts{
+			StackName:        SimulationStackName,
+			UserNames:        []string{CredentialExposureUser, CryptoMiningUser},
+			SecretNamePrefix: simprincipal.SecretPrefix,
+		},
+	})
 
 	output(stack, "LogBucketName", s.LogArchive.Bucket.BucketName(), "S3 bucket that CloudTrail, VPC Flow Logs and Route 53 Resolver query logs deliver to, under AWSLogs/.")
 	output(stack, "AccessLogsBucketName", s.LogArchive.AccessLogsBucket.BucketName(), "S3 bucket that receives the server access logs of the workshop's buckets.")
@@ -69,6 +84,11 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 	output(stack, "TrailName", s.AuditTrail.Trail.Ref(), "CloudTrail trail that records management events and S3 data events.")
 	output(stack, "VpcId", s.Network.Vpc.VpcId(), "The workshop VPC; the crypto mining simulation launches instances only here.")
 	output(stack, "InstanceId", s.Network.Instance.InstanceId(), "The workshop EC2 instance (SSH open to the internet on purpose).")
+	output(stack, "SecurityAnalystRoleArn", s.Roles.Analyst.RoleArn(), "Role to assume for detection and analysis: Athena queries, read-only access, CloudShell.")
+	output(stack, "SecurityAdminRoleArn", s.Roles.Admin.RoleArn(), "Role to assume to administer Athena workgroups and the Glue catalog.")
+	output(stack, "SecurityBreakGlassRoleArn", s.Roles.BreakGlass.RoleArn(), "Administrator role to assume for containment, eradication and recovery.")
+	output(stack, "SecurityDeployRoleArn", s.Roles.Deploy.RoleArn(), "Role to assume to deploy SimulationStack and enable GuardDuty.")
+	output(stack, "SimulationCredentials", jsii.String("Deploy SimulationStack, then run scripts/configure-simulation-profiles.sh: it reads the keys from the Secrets Manager secrets named in SimulationStack's outputs."), "Where the simulation users' access keys are: never in an output.")
 	return s
 }
 

@@ -1,0 +1,190 @@
+package test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/analytics"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/irroles"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/logschema"
+)
+
+var roleNames = []string{irroles.AnalystRoleName, irroles.AdminRoleName, irroles.BreakGlassRoleName, irroles.DeployRoleName}
+
+func TestRolesTrustOnlyTheBasePrincipal(t *testing.T) {
+	tmpl := synthApp(t).json["WorkshopStack"]
+	wantManaged := map[string][]string{
+		irroles.AnalystRoleName:    {"arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/AWSCloudShellFullAccess"},
+		irroles.AdminRoleName:      nil,
+		irroles.BreakGlassRoleName: {"arn:aws:iam::aws:policy/AdministratorAccess"},
+		irroles.DeployRoleName:     nil,
+	}
+	r := newResolver(tmpl)
+	for _, name := range roleNames {
+		id, _, managed := rolePolicy(t, tmpl, name)
+		role := resources(tmpl, "AWS::IAM::Role")[id]
+		trust := statements(t, at(t, props(role), "AssumeRolePolicyDocument"))
+		if len(trust) != 1 || trust[0]["Action"] != "sts:AssumeRole" || trust[0]["Effect"] != "Allow" {
+			t.Errorf("%s: trust policy %s", name, compact(trust))
+			continue
+		}
+		principal := at(t, trust[0], "Principal", "AWS")
+		if got := r.str(t, principal); got != "arn:aws:iam::111122223333:role/WSParticipantRole" {
+			t.Errorf("%s trusts %s", name, got)
+		}
+		if !mentions(principal, `"Base":{"Ref":"BasePrincipal"}`) {
+			t.Errorf("%s: trusted principal does not come from the BasePrincipal parameter: %s", name, compact(principal))
+		}
+		if !slices.Equal(managed, wantManaged[name]) {
+			t.Errorf("%s: managed policies %v, want %v", name, managed, wantManaged[name])
+		}
+		if at(t, props(role), "MaxSessionDuration") != float64(3600) {
+			t.Errorf("%s: sessions last %v s", name, props(role)["MaxSessionDuration"])
+		}
+	}
+}
+
+// TestRolePolicyActionsExistAndResourcesAreOfTheirKind checks every
+// statement of the roles against AWS's action catalog: each action exists,
+// a statement on "*" holds only actions that take no resource, and every
+// other resource ARN is of a type each of the statement's actions takes
+// (a workgroup for workgroup actions, a table for partitions, ...).
+func TestRolePolicyActionsExistAndResourcesAreOfTheirKind(t *testing.T) {
+	tmpl := synthApp(t).json["WorkshopStack"]
+	cat := loadIAMCatalog(t)
+	r := newResolver(tmpl)
+	for _, name := range roleNames {
+		_, stmts, _ := rolePolicy(t, tmpl, name)
+		if name != irroles.BreakGlassRoleName && len(stmts) == 0 {
+			t.Errorf("%s has no statements", name)
+		}
+		for _, st := range stmts {
+			sid, _ := st["Sid"].(string)
+			resources := r.list(t, st["Resource"])
+			for _, action := range actions(st) {
+				if strings.Contains(action, "*") {
+					t.Errorf("%s/%s: wildcard action %s", name, sid, action)
+					continue
+				}
+				types, ok := cat.resourceTypes(action)
+				if !ok {
+					t.Errorf("%s/%s: %s is not an IAM action", name, sid, action)
+					continue
+				}
+				service := strings.ToLower(strings.SplitN(action, ":", 2)[0])
+				for _, res := range resources {
+					if res == "*" {
+						if len(types) > 0 {
+							t.Errorf("%s/%s: %s takes %v but is granted on *", name, sid, action, types)
+						}
+						continue
+					}
+					fits := false
+					for _, typ := range types {
+						fits = fits || cat.arnMatchesType(service, typ, res)
+					}
+					if !fits {
+						t.Errorf("%s/%s: %s takes %v, but %s is none of them", name, sid, action, types, res)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestAnalystRoleIsScopedToThisWorkshop pins the analyst's grants to the
+// workshop's own workgroup, catalog objects and buckets.
+func TestAnalystRoleIsScopedToThisWorkshop(t *testing.T) {
+	tmpl := synthApp(t).json["WorkshopStack"]
+	r := newResolver(tmpl)
+	_, stmts, _ := rolePolicy(t, tmpl, irroles.AnalystRoleName)
+	logBucket, _ := archiveIDs(t, tmpl)
+	logs := "arn:aws:s3:::" + strings.ToLower(logBucket)
+	var results string
+	for id := range resources(tmpl, "AWS::S3::Bucket") {
+		if id != logBucket && !strings.Contains(id, "AccessLogs") {
+			results = "arn:aws:s3:::" + strings.ToLower(id)
+		}
+	}
+	workgroup := "arn:aws:athena:us-east-1:111122223333:workgroup/" + analytics.WorkGroupName
+	table := "arn:aws:glue:us-east-1:111122223333:table/" + logschema.Database + "/" + logschema.CloudTrailTable
+	cases := []struct {
+		action, resource string
+		want             bool
+	}{
+		{"athena:StartQueryExecution", workgroup, true},
+		{"athena:GetQueryResults", workgroup, true},
+		{"athena:StartQueryExecution", "arn:aws:athena:us-east-1:111122223333:workgroup/primary", false},
+		{"athena:GetTableMetadata", "arn:aws:athena:us-east-1:111122223333:datacatalog/AwsDataCatalog", true},
+		{"glue:GetTable", table, true},
+		{"glue:GetPartitions", table, true},
+		{"glue:GetDatabase", "arn:aws:glue:us-east-1:111122223333:database/" + logschema.Database, true},
+		{"glue:GetDatabase", "arn:aws:glue:us-east-1:111122223333:catalog", true},
+		{"glue:GetTable", "arn:aws:glue:us-east-1:111122223333:table/other_db/secrets", false},
+		{"s3:GetObject", logs + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/01/x.json.gz", true},
+		{"s3:PutObject", logs + "/AWSLogs/111122223333/forged.json.gz", false},
+		{"s3:DeleteObject", logs + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/01/x.json.gz", false},
+		{"s3:ListBucket", logs, true},
+		{"s3:PutObject", results + "/2026/query-id.csv", true},
+		{"s3:GetObject", results + "/2026/query-id.csv", true},
+		{"athena:DeleteWorkGroup", workgroup, false},
+		{"glue:DeleteTable", table, false},
+	}
+	for _, c := range cases {
+		if got := allows(t, r, stmts, c.action, c.resource); got != c.want {
+			t.Errorf("analyst %s on %s: allowed=%v, want %v", c.action, c.resource, got, c.want)
+		}
+	}
+}
+
+func TestAdminRoleManagesAthenaAndGlueInThisAccountOnly(t *testing.T) {
+	tmpl := synthApp(t).json["WorkshopStack"]
+	r := newResolver(tmpl)
+	_, stmts, _ := rolePolicy(t, tmpl, irroles.AdminRoleName)
+	cases := []struct {
+		action, resource string
+		want             bool
+	}{
+		{"athena:CreateWorkGroup", "arn:aws:athena:us-east-1:111122223333:workgroup/new", true},
+		{"athena:UpdateWorkGroup", "arn:aws:athena:us-east-1:111122223333:workgroup/" + analytics.WorkGroupName, true},
+		{"athena:CreateDataCatalog", "arn:aws:athena:us-east-1:111122223333:datacatalog/extra", true},
+		{"athena:ListWorkGroups", "*", true},
+		{"glue:CreateTable", "arn:aws:glue:us-east-1:111122223333:table/" + logschema.Database + "/s3_access_logs", true},
+		{"glue:BatchCreatePartition", "arn:aws:glue:us-east-1:111122223333:table/" + logschema.Database + "/" + logschema.VPCFlowTable, true},
+		{"glue:DeleteDatabase", "arn:aws:glue:us-east-1:111122223333:database/" + logschema.Database, true},
+		{"athena:CreateWorkGroup", "arn:aws:athena:eu-west-1:444455556666:workgroup/new", false},
+		{"iam:CreateUser", "arn:aws:iam::111122223333:user/x", false},
+		{"s3:DeleteBucket", "arn:aws:s3:::anything", false},
+	}
+	for _, c := range cases {
+		if got := allows(t, r, stmts, c.action, c.resource); got != c.want {
+			t.Errorf("admin %s on %s: allowed=%v, want %v", c.action, c.resource, got, c.want)
+		}
+	}
+}
+
+// TestEarlierPythonMistakesAreAbsent pins the spec's list of mistakes in the
+// IAM policies of the earlier version.
+func TestEarlierPythonMistakesAreAbsent(t *testing.T) {
+	tmpl := synthApp(t).json["WorkshopStack"]
+	r := newResolver(tmpl)
+	for _, name := range roleNames {
+		_, stmts, _ := rolePolicy(t, tmpl, name)
+		for _, st := range stmts {
+			resources := strings.Join(r.list(t, st["Resource"]), " ")
+			for _, a := range actions(st) {
+				lower := strings.ToLower(a)
+				if lower == "athena:getcatalogimportstatus" {
+					t.Errorf("%s grants %s, which does not exist", name, a)
+				}
+				if strings.HasPrefix(lower, "glue:") && strings.Contains(resources, ":workgroup/") {
+					t.Errorf("%s: Glue action %s points at a workgroup: %s", name, a, resources)
+				}
+				if strings.Contains(lower, "datacatalog") && strings.Contains(resources, ":workgroup/") {
+					t.Errorf("%s: data catalog action %s points at a workgroup: %s", name, a, resources)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,285 @@
+package test
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/irroles"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/simprincipal"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/workshop"
+)
+
+// secretLeaks lists how the outputs of tmpl can reveal a secret access key:
+// directly (GetAtt of an access key's SecretAccessKey, inside any intrinsic),
+// or through a reference to a resource that holds one (a secret, a
+// parameter...) or to an access key. It returns one line per leak.
+func secretLeaks(tmpl map[string]any) []string {
+	all, _ := tmpl["Resources"].(map[string]any)
+	holds := map[string]bool{} // resources whose properties carry a secret key
+	isSource := func(v any) bool {
+		ga, ok := v.(map[string]any)["Fn::GetAtt"].([]any)
+		if !ok || len(ga) != 2 || ga[1] != "SecretAccessKey" {
+			return false
+		}
+		r, _ := all[ga[0].(string)].(map[string]any)
+		return r["Type"] == "AWS::IAM::AccessKey"
+	}
+	var walk func(v any, visit func(map[string]any))
+	walk = func(v any, visit func(map[string]any)) {
+		switch x := v.(type) {
+		case map[string]any:
+			visit(x)
+			for _, c := range x {
+				walk(c, visit)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c, visit)
+			}
+		}
+	}
+	for id, r := range all {
+		walk(r.(map[string]any)["Properties"], func(m map[string]any) {
+			if isSource(m) {
+				holds[id] = true
+			}
+		})
+	}
+	var leaks []string
+	outputs, _ := tmpl["Outputs"].(map[string]any)
+	for name, o := range outputs {
+		walk(o, func(m map[string]any) {
+			target := ""
+			if id, ok := m["Ref"].(string); ok {
+				target = id
+			}
+			if ga, ok := m["Fn::GetAtt"].([]any); ok {
+				target = ga[0].(string)
+			}
+			r, _ := all[target].(map[string]any)
+			switch {
+			case isSource(m):
+				leaks = append(leaks, name+": reads a secret access key")
+			case holds[target]:
+				leaks = append(leaks, name+": refers to "+target+", which holds a secret access key")
+			case r["Type"] == "AWS::IAM::AccessKey":
+				leaks = append(leaks, name+": refers to access key "+target)
+			}
+		})
+	}
+	sort.Strings(leaks)
+	return leaks
+}
+
+func TestNoOutputCarriesASecretAccessKey(t *testing.T) {
+	s := synthApp(t)
+	for name, tmpl := range s.json {
+		if leaks := secretLeaks(tmpl); len(leaks) > 0 {
+			t.Errorf("%s outputs leak secrets:\n%s", name, strings.Join(leaks, "\n"))
+		}
+	}
+	// The check itself finds each kind of leak.
+	base := func(outputs map[string]any) map[string]any {
+		return roundTrip(map[string]any{
+			"Resources": map[string]any{
+				"Key":   map[string]any{"Type": "AWS::IAM::AccessKey", "Properties": map[string]any{"UserName": "u"}},
+				"Param": map[string]any{"Type": "AWS::SSM::Parameter", "Properties": map[string]any{"Value": getAtt("Key", "SecretAccessKey")}},
+			},
+			"Outputs": outputs,
+		}).(map[string]any)
+	}
+	leaky := map[string]map[string]any{
+		"direct":         {"O": map[string]any{"Value": getAtt("Key", "SecretAccessKey")}},
+		"joined":         {"O": map[string]any{"Value": map[string]any{"Fn::Join": []any{"", []any{"k=", getAtt("Key", "SecretAccessKey")}}}}},
+		"through holder": {"O": map[string]any{"Value": getAtt("Param", "Value")}},
+		"key reference":  {"O": map[string]any{"Value": ref("Key")}},
+	}
+	for what, outputs := range leaky {
+		if len(secretLeaks(base(outputs))) == 0 {
+			t.Errorf("secretLeaks misses a %s leak", what)
+		}
+	}
+}
+
+func TestSimulationSecretsHoldTheStacksOwnAccessKeys(t *testing.T) {
+	tmpl := synthApp(t).json[workshop.SimulationStackName]
+	users := map[string]string{} // logical ID -> user name
+	for id, u := range resources(tmpl, "AWS::IAM::User") {
+		users[id] = props(u)["UserName"].(string)
+	}
+	if len(users) != 2 {
+		t.Fatalf("users %v", users)
+	}
+	keysOf := map[string]string{} // user logical ID -> access key logical ID
+	for id, k := range resources(tmpl, "AWS::IAM::AccessKey") {
+		keysOf[at(t, props(k), "UserName", "Ref").(string)] = id
+	}
+	secrets := resources(tmpl, "AWS::SecretsManager::Secret")
+	if len(secrets) != 2 {
+		t.Fatalf("secrets %v", keys(secrets))
+	}
+	for userID, userName := range users {
+		keyID := keysOf[userID]
+		if keyID == "" {
+			t.Errorf("user %s has no access key", userName)
+			continue
+		}
+		want := map[string]any{"Fn::Join": []any{"", []any{
+			`{"` + simprincipal.SecretKeyAccessKeyID + `":"`, ref(keyID),
+			`","` + simprincipal.SecretKeySecretAccessKey + `":"`, getAtt(keyID, "SecretAccessKey"),
+			`","` + simprincipal.SecretKeyUserName + `":"`, ref(userID), `"}`,
+		}}}
+		found := false
+		for _, sec := range secrets {
+			if props(sec)["Name"] == simprincipal.SecretPrefix+userName {
+				found = true
+				if !equalJSON(props(sec)["SecretString"], want) {
+					t.Errorf("secret of %s holds %s, want the user's own key", userName, compact(props(sec)["SecretString"]))
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no secret named %s%s", simprincipal.SecretPrefix, userName)
+		}
+	}
+}
+
+// TestSimulationUsersAreDeliberateAndDocumentedWeaknesses pins the broad
+// policies and that cdk-nag's findings on them are suppressed with reasons.
+func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
+	tmpl := synthApp(t).json[workshop.SimulationStackName]
+	want := map[string]string{workshop.CredentialExposureUser: "iam:*", workshop.CryptoMiningUser: "ec2:*"}
+	for id, u := range resources(tmpl, "AWS::IAM::User") {
+		name := props(u)["UserName"].(string)
+		var granted []string
+		for _, pol := range resources(tmpl, "AWS::IAM::Policy") {
+			if equalJSON(at(t, props(pol), "Users"), []any{ref(id)}) {
+				for _, st := range statements(t, at(t, props(pol), "PolicyDocument")) {
+					if st["Resource"] != "*" {
+						t.Errorf("%s: resource %v", name, st["Resource"])
+					}
+					granted = append(granted, actions(st)...)
+				}
+				if !mentions(pol["Metadata"], "Deliberate weakness") {
+					t.Errorf("%s: the policy's cdk-nag suppression gives no reason", name)
+				}
+			}
+		}
+		if len(granted) != 1 || granted[0] != want[name] {
+			t.Errorf("%s is granted %v, want exactly %s", name, granted, want[name])
+		}
+	}
+}
+
+// handlerActions are the IAM actions CloudFormation calls to create, read,
+// update and delete each resource type SimulationStack uses, from the
+// handler permissions of the CloudFormation resource provider schemas, for
+// the properties our template sets. A type missing here fails the test: add
+// its handler permissions, then the role's.
+var handlerActions = map[string][]string{
+	"AWS::IAM::User": {"iam:CreateUser", "iam:GetUser", "iam:DeleteUser", "iam:ListUserPolicies",
+		"iam:ListAttachedUserPolicies", "iam:ListGroupsForUser", "iam:GetLoginProfile", "iam:ListAccessKeys"},
+	"AWS::IAM::Policy":            {"iam:PutUserPolicy", "iam:GetUserPolicy", "iam:DeleteUserPolicy"},
+	"AWS::IAM::AccessKey":         {"iam:CreateAccessKey", "iam:ListAccessKeys", "iam:UpdateAccessKey", "iam:DeleteAccessKey"},
+	"AWS::SecretsManager::Secret": {"secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret", "secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret"},
+}
+
+// propertyActions are extra actions a property needs when it is set.
+var propertyActions = map[string]map[string][]string{
+	"AWS::IAM::User":              {"Tags": {"iam:TagUser", "iam:UntagUser", "iam:ListUserTags"}, "Policies": {"iam:PutUserPolicy", "iam:DeleteUserPolicy"}},
+	"AWS::SecretsManager::Secret": {"Tags": {"secretsmanager:TagResource", "secretsmanager:UntagResource"}},
+}
+
+// TestDeployRoleCanDeploySimulationStackAndLittleElse derives from
+// SimulationStack's template the calls deploying it makes, and checks that
+// SecurityDeployRole allows each on the resource it names, and allows
+// enabling GuardDuty, but not neighbouring actions.
+func TestDeployRoleCanDeploySimulationStackAndLittleElse(t *testing.T) {
+	s := synthApp(t)
+	workshopTmpl := s.json[workshop.WorkshopStackName]
+	sim := s.json[workshop.SimulationStackName]
+	r := newResolver(workshopTmpl)
+	_, stmts, _ := rolePolicy(t, workshopTmpl, irroles.DeployRoleName)
+
+	type need struct{ action, resource string }
+	stackARN := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/0f1e2d3c-0000-4000-8000-000000000000", testRegion, testAccount, workshop.SimulationStackName)
+	needs := []need{}
+	for _, a := range []string{"CreateStack", "UpdateStack", "DeleteStack", "DescribeStacks", "DescribeStackEvents", "GetTemplate", "CreateChangeSet", "ExecuteChangeSet", "DescribeChangeSet"} {
+		needs = append(needs, need{"cloudformation:" + a, stackARN})
+	}
+	needs = append(needs, need{"cloudformation:ValidateTemplate", "*"})
+
+	all := at(t, sim, "Resources").(map[string]any)
+	userName := func(v any) string { // Ref to a user in the template -> its name
+		id := at(t, v, "Ref").(string)
+		return at(t, all[id], "Properties", "UserName").(string)
+	}
+	userARN := func(name string) string { return fmt.Sprintf("arn:aws:iam::%s:user/%s", testAccount, name) }
+	for id, res := range all {
+		typ := res.(map[string]any)["Type"].(string)
+		base, ok := handlerActions[typ]
+		if !ok {
+			t.Errorf("%s: no known handler permissions for %s; add them to handlerActions and the deploy role", id, typ)
+			continue
+		}
+		p := props(res.(map[string]any))
+		acts := append([]string(nil), base...)
+		for prop, extra := range propertyActions[typ] {
+			if _, set := p[prop]; set {
+				acts = append(acts, extra...)
+			}
+		}
+		var targets []string
+		switch typ {
+		case "AWS::IAM::User":
+			targets = []string{userARN(p["UserName"].(string))}
+		case "AWS::IAM::AccessKey":
+			targets = []string{userARN(userName(p["UserName"]))}
+		case "AWS::IAM::Policy":
+			for _, u := range at(t, p, "Users").([]any) {
+				targets = append(targets, userARN(userName(u)))
+			}
+		case "AWS::SecretsManager::Secret":
+			// Secrets Manager appends six random characters to the name.
+			targets = []string{fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbC123", testRegion, testAccount, p["Name"])}
+		}
+		for _, a := range acts {
+			for _, target := range targets {
+				needs = append(needs, need{a, target})
+			}
+		}
+	}
+	needs = append(needs,
+		need{"guardduty:CreateDetector", "*"},
+		need{"guardduty:ListDetectors", "*"},
+		need{"guardduty:UpdateDetector", fmt.Sprintf("arn:aws:guardduty:%s:%s:detector/12abc34d567e8fa901bc2d34e56789f0", testRegion, testAccount)},
+		need{"iam:CreateServiceLinkedRole", fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty", testAccount)},
+	)
+	for _, n := range needs {
+		if !allows(t, r, stmts, n.action, n.resource) {
+			t.Errorf("deploy role cannot %s on %s", n.action, n.resource)
+		}
+	}
+
+	denied := []need{
+		{"cloudformation:CreateStack", fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/WorkshopStack/x", testRegion, testAccount)},
+		{"cloudformation:DeleteStack", fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/WorkshopStack/x", testRegion, testAccount)},
+		{"iam:CreateUser", userARN("someone-else")},
+		{"iam:CreateAccessKey", userARN("admin")},
+		{"iam:AttachUserPolicy", userARN(workshop.CredentialExposureUser)},
+		{"iam:PutRolePolicy", fmt.Sprintf("arn:aws:iam::%s:role/SecurityDeployRole", testAccount)},
+		{"iam:CreateServiceLinkedRole", fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/ec2.amazonaws.com/x", testAccount)},
+		{"secretsmanager:GetSecretValue", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s%s-AbC123", testRegion, testAccount, simprincipal.SecretPrefix, workshop.CredentialExposureUser)},
+		{"secretsmanager:CreateSecret", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:prod/db-AbC123", testRegion, testAccount)},
+		{"guardduty:DeleteDetector", fmt.Sprintf("arn:aws:guardduty:%s:%s:detector/12abc34d567e8fa901bc2d34e56789f0", testRegion, testAccount)},
+		{"ec2:RunInstances", "*"},
+		{"s3:DeleteBucket", "arn:aws:s3:::cf-templates-abc-us-east-1"},
+	}
+	for _, n := range denied {
+		if allows(t, r, stmts, n.action, n.resource) {
+			t.Errorf("deploy role can %s on %s; it should not", n.action, n.resource)
+		}
+	}
+}
