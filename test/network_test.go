@@ -110,3 +110,21 @@ func TestWorkshopNetworkWithoutNatIsolatesPrivateSubnets(t *testing.T) {
 		t.Errorf("want 4 subnets, got %d", n)
 	}
 }
+
+// TestWorkshopVPCIsTaggedForScripts pins the tag the crypto mining
+// simulation finds the workshop VPC and its subnets by.
+func TestWorkshopVPCIsTaggedForScripts(t *testing.T) {
+	tmpl := synthApp(t).json["WorkshopStack"]
+	want := map[string]any{"Key": network.TagKey, "Value": network.TagValue}
+	for _, typ := range []string{"AWS::EC2::VPC", "AWS::EC2::Subnet"} {
+		for id, r := range resources(tmpl, typ) {
+			found := false
+			for _, tag := range at(t, props(r), "Tags").([]any) {
+				found = found || equalJSON(tag, want)
+			}
+			if !found {
+				t.Errorf("%s %s lacks tag %s=%s", typ, id, network.TagKey, network.TagValue)
+			}
+		}
+	}
+}

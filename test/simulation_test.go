@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -150,14 +151,21 @@ func TestSimulationSecretsHoldTheStacksOwnAccessKeys(t *testing.T) {
 // policies and that cdk-nag's findings on them are suppressed with reasons.
 func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
 	tmpl := synthApp(t).json[workshop.SimulationStackName]
-	want := map[string]string{workshop.CredentialExposureUser: "iam:*", workshop.CryptoMiningUser: "ec2:*"}
+	want := map[string][]string{
+		workshop.CredentialExposureUser: {"iam:*"},
+		workshop.CryptoMiningUser:       {"ec2:*", "ssm:GetParameter", "ssm:GetParameters"},
+	}
 	for id, u := range resources(tmpl, "AWS::IAM::User") {
 		name := props(u)["UserName"].(string)
 		var granted []string
 		for _, pol := range resources(tmpl, "AWS::IAM::Policy") {
 			if equalJSON(at(t, props(pol), "Users"), []any{ref(id)}) {
 				for _, st := range statements(t, at(t, props(pol), "PolicyDocument")) {
-					if st["Resource"] != "*" {
+					if st["Sid"] == "ReadAmazonLinuxAmiParameter" {
+						if !mentions(st["Resource"], "::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64") {
+							t.Errorf("%s: SSM read is not limited to the public AL2023 parameter: %s", name, compact(st["Resource"]))
+						}
+					} else if st["Resource"] != "*" {
 						t.Errorf("%s: resource %v", name, st["Resource"])
 					}
 					granted = append(granted, actions(st)...)
@@ -167,8 +175,9 @@ func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
 				}
 			}
 		}
-		if len(granted) != 1 || granted[0] != want[name] {
-			t.Errorf("%s is granted %v, want exactly %s", name, granted, want[name])
+		sort.Strings(granted)
+		if !slices.Equal(granted, want[name]) {
+			t.Errorf("%s is granted %v, want exactly %v", name, granted, want[name])
 		}
 	}
 }

@@ -19,6 +19,13 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
+// TagKey and TagValue mark the workshop VPC and its subnets, route tables
+// and gateways, so scripts can find them with nothing but EC2 permissions.
+const (
+	TagKey   = "ir-workshop:network"
+	TagValue = "workshop"
+)
+
 // Defaults of WorkshopNetworkProps.
 const (
 	DefaultCidr         = "192.168.0.0/16"
@@ -85,6 +92,7 @@ func NewWorkshopNetwork(scope constructs.Construct, id string, props *WorkshopNe
 		// console template cannot carry. Nothing uses the default group.
 		RestrictDefaultSecurityGroup: jsii.Bool(false),
 	})
+	awscdk.Tags_Of(n.Vpc).Add(jsii.String(TagKey), jsii.String(TagValue), nil)
 
 	n.SecurityGroup = awsec2.NewSecurityGroup(c, jsii.String("InstanceSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              n.Vpc,

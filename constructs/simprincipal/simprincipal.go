@@ -41,6 +41,9 @@ type SimulationPrincipalProps struct {
 	// Purpose says which simulation uses the user; it becomes the secret's
 	// description.
 	Purpose string
+	// ExtraStatements are narrow grants the simulation needs besides Actions,
+	// such as reading one public SSM parameter.
+	ExtraStatements []awsiam.PolicyStatement
 }
 
 // SimulationPrincipal is a simulation user, its access key and the secret
@@ -74,6 +77,9 @@ func NewSimulationPrincipal(scope constructs.Construct, id string, props *Simula
 		Actions:   jsii.Strings(props.Actions...),
 		Resources: jsii.Strings("*"),
 	}))
+	for _, st := range props.ExtraStatements {
+		p.User.AddToPrincipalPolicy(st)
+	}
 	p.AccessKey = awsiam.NewAccessKey(c, jsii.String("AccessKey"), &awsiam.AccessKeyProps{User: p.User})
 	p.Secret = awssecretsmanager.NewSecret(c, jsii.String("Secret"), &awssecretsmanager.SecretProps{
 		SecretName:  jsii.String(p.SecretName),

@@ -2,6 +2,7 @@ package workshop
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -127,6 +128,12 @@ func NewSimulationStack(scope constructs.Construct, id string, props *Simulation
 		UserName: CryptoMiningUser,
 		Actions:  []string{"ec2:*"},
 		Purpose:  "Access key of the IAM user that the EC2 crypto mining simulation launches instances with.",
+		// The simulation looks up the current Amazon Linux 2023 AMI.
+		ExtraStatements: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadAmazonLinuxAmiParameter"),
+			Actions:   jsii.Strings("ssm:GetParameter", "ssm:GetParameters"),
+			Resources: &[]*string{awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:ssm:${AWS::Region}::parameter"+DefaultInstanceImage), nil)},
+		})},
 	})
 	output(stack, "CredentialExposureSecretName", jsii.String(s.CredentialExposure.SecretName), "Secrets Manager secret with the access key of the credential exposure simulation user (read it with scripts/configure-simulation-profiles.sh).")
 	output(stack, "CryptoMiningSecretName", jsii.String(s.CryptoMining.SecretName), "Secrets Manager secret with the access key of the crypto mining simulation user (read it with scripts/configure-simulation-profiles.sh).")
