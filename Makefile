@@ -15,13 +15,13 @@ TEMPLATES := $(addprefix cdk.out/,$(addsuffix .yaml,$(STACKS)))
 SHELL_SCRIPTS = .ci/run $(wildcard scripts/*.sh scripts/lib/*.sh test/testdata/*.sh)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup tools synth test vet unit drift lint-templates lint-shell bench deploy diff destroy check-stack clean
+.PHONY: help setup tools synth test vet unit drift lint-templates lint-shell lint-markdown bench deploy diff destroy check-stack clean
 
 help:
 	@echo "make synth    install what is missing, then write $(TEMPLATES)"
 	@echo "make test     every check CI runs"
 	@echo "make bench    warm synth time of the app next to an empty stack"
-	@echo "make deploy|diff|destroy STACK=<$(subst $() ,|,$(STACKS))>   the CDK CLI on one stack"
+	@echo "make deploy|diff|destroy STACK=<$(subst $() ,|,$(STACKS))> [ARGS=...]   the CDK CLI on one stack"
 
 ## setup: Node 22, the CDK CLI and Go modules, as pinned in the lock files.
 setup: node_modules/.package-lock.json .build/go-mod.stamp
@@ -46,7 +46,7 @@ synth: setup
 	cdk synth --quiet
 	@echo "wrote $(TEMPLATES)"
 
-test: setup tools vet unit drift lint-templates lint-shell
+test: setup tools vet unit drift lint-templates lint-shell lint-markdown
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -72,6 +72,9 @@ lint-shell: tools
 	shellcheck --severity=style $(SHELL_SCRIPTS)
 	@echo "shellcheck: $(words $(SHELL_SCRIPTS)) scripts clean"
 
+lint-markdown: setup
+	markdownlint-cli2 "**/*.md" "#node_modules" "#cdk.out"
+
 bench: setup
 	go test -run '^$$' -bench . -benchtime 5x ./test/
 
@@ -80,13 +83,13 @@ check-stack:
 	  echo "STACK=$(STACK) is not a stack of this app; allowed values: $(STACKS)" >&2; exit 2;; esac
 
 deploy: setup check-stack
-	cdk deploy $(STACK)
+	cdk deploy $(STACK) $(ARGS)
 
 diff: setup check-stack
-	cdk diff $(STACK)
+	cdk diff $(STACK) $(ARGS)
 
 destroy: setup check-stack
-	cdk destroy $(STACK)
+	cdk destroy $(STACK) $(ARGS)
 
 clean:
 	rm -rf .build node_modules $(filter-out $(TEMPLATES),$(wildcard cdk.out/*))
