@@ -97,8 +97,6 @@ func TestRolePolicyActionsExistAndResourcesAreOfTheirKind(t *testing.T) {
 // workshop's own workgroup, catalog objects and buckets.
 func TestAnalystRoleIsScopedToThisWorkshop(t *testing.T) {
 	tmpl := synthApp(t).json["WorkshopStack"]
-	r := newResolver(tmpl)
-	_, stmts, _ := rolePolicy(t, tmpl, irroles.AnalystRoleName)
 	logBucket, _ := archiveIDs(t, tmpl)
 	logs := "arn:aws:s3:::" + strings.ToLower(logBucket)
 	var results string
@@ -109,10 +107,7 @@ func TestAnalystRoleIsScopedToThisWorkshop(t *testing.T) {
 	}
 	workgroup := "arn:aws:athena:us-east-1:111122223333:workgroup/" + analytics.WorkGroupName
 	table := "arn:aws:glue:us-east-1:111122223333:table/" + logschema.Database + "/" + logschema.CloudTrailTable
-	cases := []struct {
-		action, resource string
-		want             bool
-	}{
+	checkGrants(t, irroles.AnalystRoleName, []grantCase{
 		{"athena:StartQueryExecution", workgroup, true},
 		{"athena:GetQueryResults", workgroup, true},
 		{"athena:StartQueryExecution", "arn:aws:athena:us-east-1:111122223333:workgroup/primary", false},
@@ -130,22 +125,11 @@ func TestAnalystRoleIsScopedToThisWorkshop(t *testing.T) {
 		{"s3:GetObject", results + "/2026/query-id.csv", true},
 		{"athena:DeleteWorkGroup", workgroup, false},
 		{"glue:DeleteTable", table, false},
-	}
-	for _, c := range cases {
-		if got := allows(t, r, stmts, c.action, c.resource); got != c.want {
-			t.Errorf("analyst %s on %s: allowed=%v, want %v", c.action, c.resource, got, c.want)
-		}
-	}
+	})
 }
 
 func TestAdminRoleManagesAthenaAndGlueInThisAccountOnly(t *testing.T) {
-	tmpl := synthApp(t).json["WorkshopStack"]
-	r := newResolver(tmpl)
-	_, stmts, _ := rolePolicy(t, tmpl, irroles.AdminRoleName)
-	cases := []struct {
-		action, resource string
-		want             bool
-	}{
+	checkGrants(t, irroles.AdminRoleName, []grantCase{
 		{"athena:CreateWorkGroup", "arn:aws:athena:us-east-1:111122223333:workgroup/new", true},
 		{"athena:UpdateWorkGroup", "arn:aws:athena:us-east-1:111122223333:workgroup/" + analytics.WorkGroupName, true},
 		{"athena:CreateDataCatalog", "arn:aws:athena:us-east-1:111122223333:datacatalog/extra", true},
@@ -156,10 +140,24 @@ func TestAdminRoleManagesAthenaAndGlueInThisAccountOnly(t *testing.T) {
 		{"athena:CreateWorkGroup", "arn:aws:athena:eu-west-1:444455556666:workgroup/new", false},
 		{"iam:CreateUser", "arn:aws:iam::111122223333:user/x", false},
 		{"s3:DeleteBucket", "arn:aws:s3:::anything", false},
-	}
+	})
+}
+
+// grantCase is an action on a resource and whether a role should be allowed it.
+type grantCase struct {
+	action, resource string
+	want             bool
+}
+
+// checkGrants evaluates each case against a WorkshopStack role's policies.
+func checkGrants(t *testing.T, roleName string, cases []grantCase) {
+	t.Helper()
+	tmpl := synthApp(t).json["WorkshopStack"]
+	r := newResolver(tmpl)
+	_, stmts, _ := rolePolicy(t, tmpl, roleName)
 	for _, c := range cases {
 		if got := allows(t, r, stmts, c.action, c.resource); got != c.want {
-			t.Errorf("admin %s on %s: allowed=%v, want %v", c.action, c.resource, got, c.want)
+			t.Errorf("%s: %s on %s: allowed=%v, want %v", roleName, c.action, c.resource, got, c.want)
 		}
 	}
 }
