@@ -38,7 +38,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 ## tools: the linters and emulator that make test needs besides setup.
 tools:
 	@command -v shellcheck >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq shellcheck >/dev/null; }
-	@for tool in cfn-lint jq; do \
+	@for tool in cfn-lint jq aws moto_server; do \
 	  command -v $$tool >/dev/null || { echo "tools: $$tool is missing; install it (see README, Prerequisites)" >&2; exit 1; }; \
 	done
 
