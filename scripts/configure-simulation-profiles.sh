@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# configure-simulation-profiles.sh: set up the AWS CLI profiles that the threat
+# simulations act with.
+#
+# What it does: reads the access keys of the SimulationStack's IAM users from
+# AWS Secrets Manager and writes them as two AWS CLI profiles:
+#   credential_exposure  the "leaked" key of IAM user integration (iam:*)
+#   crypto_mining        the "pipeline" key of IAM user pipeline (ec2:*)
+#
+# What it reads, with the caller's credentials (-p PROFILE or the usual AWS
+# environment): the outputs CredentialExposureSecretName and
+# CryptoMiningSecretName of the stack (cloudformation:DescribeStacks), then
+# those two secrets (secretsmanager:GetSecretValue), each a JSON object with
+# accessKeyId, secretAccessKey and userName.
+#
+# What it writes: only when both secrets were read, aws_access_key_id,
+# aws_secret_access_key and region of both profiles, with `aws configure set`,
+# into the AWS CLI's credentials and config files (~/.aws/credentials and
+# ~/.aws/config, or AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE). It creates
+# nothing in AWS and never prints a secret access key. CloudTrail shows the
+# caller's DescribeStacks and two GetSecretValue calls.
+#
+# Undo: delete the [credential_exposure] and [crypto_mining] sections from the
+# credentials file and [profile credential_exposure] and [profile crypto_mining]
+# from the config file. The keys themselves go with the stack
+# (cdk destroy SimulationStack).
+#
+# Works against AWS and, through AWS_ENDPOINT_URL, against an emulator; needs
+# bash, the AWS CLI (v1 or v2) and jq.
+#
+# Exit status: 0 profiles written, 1 a stack, output or secret could not be
+# read (nothing written), 2 bad usage.
+set -euo pipefail
+
+# This script holds secret access keys in variables: never trace it, even
+# when run with `bash -x`.
+{ set +x; } 2>/dev/null
+
+readonly prog="${0##*/}"
+readonly region_pattern='^[a-z]{2}(-[a-z]+)+-[0-9]+$'
+readonly stack_pattern='^[A-Za-z][A-Za-z0-9-]{0,127}$'
+
+usage() {
+  cat <<EOF
+Usage: $prog [-r REGION] [-p PROFILE] [-s STACK]
+
+Write the AWS CLI profiles credential_exposure and crypto_mining from the
+access keys that STACK keeps in AWS Secrets Manager.
+
+  -r REGION   region of the stack and of the new profiles
+              (default: \$AWS_REGION, \$AWS_DEFAULT_REGION, then the
+              profile's configured region)
+  -p PROFILE  AWS CLI profile to read the stack and secrets with
+              (default: \$AWS_PROFILE, else the default credential chain)
+  -s STACK    simulation stack name (default: SimulationStack)
+  -h          show this help
+EOF
+}
+
+# usage_error MESSAGE: the message and the usage on stderr, exit 2.
+usage_error() {
+  printf '%s: %s\n' "$prog" "$1" >&2
+  usage >&2
+  exit 2
+}
+
+# fail MESSAGE...: one line per argument on stderr, exit 1.
+fail() {
+  printf '%s: %s\n' "$prog" "$1" >&2
+  shift
+  if (($# > 0)); then
+    printf '  %s\n' "$@" >&2
+  fi
+  exit 1
+}
+
+region="${AWS_REGION:-${AWS_DEFAULT_REGION:-}}"
+profile="${AWS_PROFILE:-}"
+stack=SimulationStack
+
+while getopts ':hr:p:s:' opt; do
+  case "$opt" in
+    h) usage; exit 0 ;;
+    r) region="$OPTARG" ;;
+    p) profile="$OPTARG" ;;
+    s) stack="$OPTARG" ;;
+    :) usage_error "option -$OPTARG needs a value" ;;
+    *) usage_error "unknown option -$OPTARG" ;;
+  esac
+done
+shift $((OPTIND - 1))
+if (($# > 0)); then
+  usage_error "unexpected argument: $1"
+fi
+
+for tool in aws jq; do
+  command -v "$tool" >/dev/null || fail "$tool is not installed; this script needs bash, the AWS CLI and jq"
+done
+
+if [[ -z "$stack" || ! "$stack" =~ $stack_pattern ]]; then
+  usage_error "stack name '$stack' is not a CloudFormation stack name"
+fi
+
+# aws_as_caller ARGS...: the AWS CLI with the caller's profile, if any.
+aws_as_caller() {
+  if [[ -n "$profile" ]]; then
+    aws --profile "$profile" "$@"
+  else
+    aws "$@"
+  fi
+}
+
+if [[ -z "$region" ]]; then
+  region="$(aws_as_caller configure get region 2>/dev/null || true)"
+fi
+if [[ -z "$region" ]]; then
+  usage_error "no region: pass -r REGION or set AWS_REGION"
+fi
+if [[ ! "$region" =~ $region_pattern ]]; then
+  usage_error "region '$region' is not an AWS region name such as us-east-1"
+fi
+
+umask 077
+errors="$(mktemp)"
+trap 'rm -f "$errors"' EXIT
+
+# aws_error: the first non-blank lines of the last AWS CLI call's error output.
+aws_error() {
+  grep -v '^[[:space:]]*$' "$errors" | head -n 5 || true
+}
+
+if ! stack_json="$(aws_as_caller cloudformation describe-stacks --region "$region" \
+  --stack-name "$stack" --output json 2>"$errors")"; then
+  fail "cannot read stack $stack in $region: is it deployed (cdk deploy $stack), and may these credentials describe it?" \
+    "$(aws_error)"
+fi
+
+# stack_output KEY: the value of output KEY of the stack, or nothing.
+stack_output() {
+  jq -r --arg key "$1" \
+    '[.Stacks[0].Outputs // [] | .[] | select(.OutputKey == $key) | .OutputValue][0] // empty' \
+    <<<"$stack_json"
+}
+
+# read_secret PROFILE OUTPUT: reads the secret that stack output OUTPUT names
+# into the globals key_id, secret_key and user_name, for profile PROFILE.
+read_secret() {
+  local new_profile="$1" output="$2" name secret_json
+  name="$(stack_output "$output")"
+  if [[ -z "$name" ]]; then
+    fail "stack $stack in $region has no output $output; is $stack the simulation stack?"
+  fi
+  if ! secret_json="$(aws_as_caller secretsmanager get-secret-value --region "$region" \
+    --secret-id "$name" --query SecretString --output text 2>"$errors")"; then
+    fail "cannot read secret $name (output $output of stack $stack) for profile $new_profile; no profile was written" \
+      "$(aws_error)"
+  fi
+  # jq reads the secret on stdin; its own errors could quote the input, so
+  # they are dropped.
+  key_id="$(jq -r '.accessKeyId // empty | strings' <<<"$secret_json" 2>/dev/null || true)"
+  secret_key="$(jq -r '.secretAccessKey // empty | strings' <<<"$secret_json" 2>/dev/null || true)"
+  user_name="$(jq -r '.userName // empty | strings' <<<"$secret_json" 2>/dev/null || true)"
+  if [[ -z "$key_id" || -z "$secret_key" ]]; then
+    fail "secret $name is not a JSON object with accessKeyId and secretAccessKey; no profile was written"
+  fi
+}
+
+# Read both secrets before writing anything, so that a missing one leaves the
+# AWS CLI configuration as it was.
+read_secret credential_exposure CredentialExposureSecretName
+exposure_key_id="$key_id" exposure_secret_key="$secret_key" exposure_user="$user_name"
+read_secret crypto_mining CryptoMiningSecretName
+mining_key_id="$key_id" mining_secret_key="$secret_key" mining_user="$user_name"
+unset key_id secret_key user_name
+
+# write_profile PROFILE KEY_ID SECRET_KEY USER
+write_profile() {
+  aws configure set aws_access_key_id "$2" --profile "$1"
+  aws configure set aws_secret_access_key "$3" --profile "$1"
+  aws configure set region "$region" --profile "$1"
+  printf 'profile %s: IAM user %s, region %s\n' "$1" "${4:-(unnamed)}" "$region"
+}
+
+write_profile credential_exposure "$exposure_key_id" "$exposure_secret_key" "$exposure_user"
+write_profile crypto_mining "$mining_key_id" "$mining_secret_key" "$mining_user"
+unset exposure_secret_key mining_secret_key
+echo "Use them with --profile credential_exposure and --profile crypto_mining."

@@ -1,0 +1,340 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ir-workshop/incident-response-playbooks/test/moto"
+)
+
+// simulationProfiles are the AWS CLI profiles that
+// scripts/configure-simulation-profiles.sh writes, and the IAM user each one
+// must act as, with one action the user's policy allows and one it does not.
+var simulationProfiles = []struct {
+	profile, user   string
+	allowed, denied []string
+}{
+	{
+		profile: "credential_exposure", user: "integration",
+		allowed: []string{"iam", "list-users"},
+		denied:  []string{"ec2", "describe-vpcs"},
+	},
+	{
+		profile: "crypto_mining", user: "pipeline",
+		allowed: []string{"ec2", "describe-vpcs"},
+		denied:  []string{"iam", "list-users"},
+	},
+}
+
+// The emulator checks credentials and IAM policies here (NoAuthActionCount),
+// so the profiles must hold keys that moto's IAM issued to the simulation
+// users and act with those users' permissions.
+func TestSimulationProfilesAuthenticateAsSimulationUsers(t *testing.T) {
+	t.Parallel()
+	s := moto.Start(t, moto.Options{NoAuthActionCount: moto.AdminSetupCalls})
+	admin := s.AdminEnv(t)
+
+	// Before any stack exists: every failure exits before writing a profile.
+	t.Run("RejectsBadInput", func(t *testing.T) {
+		tests := []struct {
+			name       string
+			args       []string
+			env        []string // changes to the admin environment
+			wantCode   int
+			wantOutput string // in stdout for code 0, else in stderr
+		}{
+			{name: "HelpPrintsUsage", args: []string{"-h"}, wantCode: 0, wantOutput: "Usage:"},
+			{name: "UnknownOption", args: []string{"-x"}, wantCode: 2, wantOutput: "unknown option -x"},
+			{name: "OptionWithoutValue", args: []string{"-r"}, wantCode: 2, wantOutput: "option -r needs a value"},
+			{name: "ExtraArgument", args: []string{"SimulationStack"}, wantCode: 2, wantOutput: "unexpected argument: SimulationStack"},
+			{name: "MalformedRegion", args: []string{"-r", "US-EAST-1"}, wantCode: 2, wantOutput: "region 'US-EAST-1'"},
+			{name: "MalformedRegionFromEnvironment", env: []string{"AWS_REGION=mars"}, wantCode: 2, wantOutput: "region 'mars'"},
+			{name: "NoArgumentsAndNoRegion", env: []string{"AWS_REGION", "AWS_DEFAULT_REGION"}, wantCode: 2, wantOutput: "no region"},
+			{name: "MalformedStackName", args: []string{"-s", "no such stack"}, wantCode: 2, wantOutput: "stack name 'no such stack'"},
+			{name: "MissingDefaultStack", wantCode: 1, wantOutput: "cannot read stack SimulationStack in us-east-1"},
+			{name: "MissingNamedStack", args: []string{"-s", "OtherStack"}, wantCode: 1, wantOutput: "cannot read stack OtherStack"},
+			{name: "MissingProfile", args: []string{"-p", "no-such-profile"}, wantCode: 1, wantOutput: "no-such-profile"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				res := runScript(t, moto.WithEnv(admin, tt.env...), profilesScript, tt.args...)
+				output := res.stderr
+				if tt.wantCode == 0 {
+					output = res.stdout
+				}
+				if res.code != tt.wantCode || !strings.Contains(output, tt.wantOutput) {
+					t.Errorf("exit %d, want %d with %q\nstdout: %s\nstderr: %s", res.code, tt.wantCode, tt.wantOutput, res.stdout, res.stderr)
+				}
+				if tt.wantCode == 2 && !strings.Contains(res.stderr, "Usage:") {
+					t.Errorf("usage error without usage on stderr: %s", res.stderr)
+				}
+			})
+		}
+	})
+	requireNoProfiles(t, admin)
+
+	params, _ := workshopParameters(t, s, admin)
+	deployed := t.Run("Deploy", func(t *testing.T) {
+		t.Run("WorkshopStack", func(t *testing.T) {
+			t.Parallel()
+			moto.DeployTemplate(t, s, admin, "WorkshopStack", workshopTemplate, params)
+		})
+		t.Run("SimulationStack", func(t *testing.T) {
+			t.Parallel()
+			moto.DeployTemplate(t, s, admin, "SimulationStack", simulationTemplate, nil)
+		})
+	})
+	if !deployed {
+		t.FailNow()
+	}
+
+	// moto's CloudFormation does not create AWS::SecretsManager::Secret
+	// (moto.UnmodeledTypes), so the test plays its part: for each secret of
+	// the template it issues a new access key to the IAM user that the stack
+	// created (the secret half of the stack's own key went only into the
+	// secret), and stores it through the Secrets Manager API under the
+	// secret's name, in the JSON shape that the template's SecretString
+	// declares.
+	secrets := templateSecrets(t)
+	if len(secrets) != len(simulationProfiles) {
+		t.Fatalf("%s declares %d secrets, want %d", simulationTemplate, len(secrets), len(simulationProfiles))
+	}
+	var secretKeys []string
+	values := make([]string, len(secrets))
+	for i, secret := range secrets {
+		var key struct {
+			AccessKey struct{ AccessKeyId, SecretAccessKey string }
+		}
+		s.MustAWSJSON(t, admin, &key, "iam", "create-access-key", "--user-name", secret.user)
+		values[i] = secret.render(t, key.AccessKey.AccessKeyId, key.AccessKey.SecretAccessKey)
+		secretKeys = append(secretKeys, key.AccessKey.SecretAccessKey)
+	}
+	createSecret(t, s, admin, secrets[0].name, values[0])
+
+	t.Run("MissingSecretIsNamedAndNothingIsWritten", func(t *testing.T) {
+		res := runScript(t, admin, profilesScript)
+		if res.code != 1 || !strings.Contains(res.stderr, "cannot read secret "+secrets[1].name) {
+			t.Errorf("exit %d, want 1 naming secret %s\nstdout: %s\nstderr: %s", res.code, secrets[1].name, res.stdout, res.stderr)
+		}
+		requireNoSecretIn(t, res, secretKeys)
+		requireNoProfiles(t, admin)
+	})
+
+	for i := 1; i < len(secrets); i++ {
+		createSecret(t, s, admin, secrets[i].name, values[i])
+	}
+	res := runScript(t, admin, profilesScript, "-s", "SimulationStack")
+	if res.code != 0 {
+		t.Fatalf("exit %d, want 0\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
+	}
+	requireNoSecretIn(t, res, secretKeys)
+	for _, p := range simulationProfiles {
+		if !strings.Contains(res.stdout, "profile "+p.profile+": IAM user "+p.user) {
+			t.Errorf("the script's output does not report profile %s for user %s:\n%s", p.profile, p.user, res.stdout)
+		}
+	}
+
+	for _, p := range simulationProfiles {
+		t.Run(p.profile, func(t *testing.T) {
+			t.Parallel()
+			var user struct{ User struct{ Arn string } }
+			s.MustAWSJSON(t, admin, &user, "iam", "get-user", "--user-name", p.user)
+			var caller struct{ Arn string }
+			s.MustAWSJSON(t, admin, &caller, "sts", "get-caller-identity", "--profile", p.profile)
+			if caller.Arn != user.User.Arn {
+				t.Errorf("--profile %s acts as %s, want %s", p.profile, caller.Arn, user.User.Arn)
+			}
+			if region := strings.TrimSpace(s.MustAWS(t, admin, "configure", "get", "region", "--profile", p.profile)); region != moto.Region {
+				t.Errorf("--profile %s has region %q, want %s", p.profile, region, moto.Region)
+			}
+			s.MustAWS(t, admin, slices.Concat(p.allowed, []string{"--profile", p.profile})...)
+			_, err := s.AWS(t, admin, slices.Concat(p.denied, []string{"--profile", p.profile})...)
+			if err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+				t.Errorf("--profile %s running aws %s: error %v, want AccessDenied: the %s user's policy does not allow it", p.profile, strings.Join(p.denied, " "), err, p.user)
+			}
+		})
+	}
+}
+
+// templateSecret is an AWS::SecretsManager::Secret of the SimulationStack
+// template: its name, the IAM user whose access key it holds, and the
+// Fn::Join that builds its SecretString.
+type templateSecret struct {
+	name, user string
+	accessKey  string // logical ID of the AWS::IAM::AccessKey
+	parts      []any  // the list that Fn::Join concatenates
+	resources  map[string]any
+}
+
+// templateSecrets reads the secrets of the SimulationStack template, sorted by
+// name.
+func templateSecrets(t *testing.T) []templateSecret {
+	t.Helper()
+	template, err := moto.ReadTemplate(simulationTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources, _ := template["Resources"].(map[string]any)
+	var secrets []templateSecret
+	for id, res := range resources {
+		res, _ := res.(map[string]any)
+		if res["Type"] != "AWS::SecretsManager::Secret" {
+			continue
+		}
+		props, _ := res["Properties"].(map[string]any)
+		secret := templateSecret{resources: resources}
+		secret.name, _ = props["Name"].(string)
+		join, _ := props["SecretString"].(map[string]any)["Fn::Join"].([]any)
+		if secret.name == "" || len(join) != 2 || join[0] != "" {
+			t.Fatalf("secret %s: want a literal Name and a SecretString of Fn::Join with an empty delimiter", id)
+		}
+		secret.parts, _ = join[1].([]any)
+		for _, part := range secret.parts {
+			if target := intrinsicTarget(part); resourceType(resources, target) == "AWS::IAM::AccessKey" {
+				secret.accessKey = target
+			}
+		}
+		keyProps, _ := resources[secret.accessKey].(map[string]any)["Properties"].(map[string]any)
+		secret.user = userName(resources, keyProps["UserName"])
+		if secret.accessKey == "" || secret.user == "" {
+			t.Fatalf("secret %s: cannot tell which IAM user's access key it holds", id)
+		}
+		secrets = append(secrets, secret)
+	}
+	slices.SortFunc(secrets, func(a, b templateSecret) int { return strings.Compare(a.name, b.name) })
+	return secrets
+}
+
+// render evaluates the secret's Fn::Join with the given access key, as
+// CloudFormation would with the key it created, and checks that the result
+// is JSON.
+func (s templateSecret) render(t *testing.T, keyID, secretKey string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, part := range s.parts {
+		switch part := part.(type) {
+		case string:
+			b.WriteString(part)
+		case map[string]any:
+			target := intrinsicTarget(part)
+			switch {
+			case part["Ref"] != nil && target == s.accessKey:
+				b.WriteString(keyID)
+			case part["Fn::GetAtt"] != nil && target == s.accessKey && getAttName(part) == "SecretAccessKey":
+				b.WriteString(secretKey)
+			case part["Ref"] != nil && resourceType(s.resources, target) == "AWS::IAM::User":
+				b.WriteString(userName(s.resources, part))
+			default:
+				t.Fatalf("secret %s: cannot render %v", s.name, part)
+			}
+		default:
+			t.Fatalf("secret %s: cannot render %v", s.name, part)
+		}
+	}
+	if !json.Valid([]byte(b.String())) {
+		t.Fatalf("secret %s: the template's SecretString does not render to JSON", s.name)
+	}
+	return b.String()
+}
+
+// intrinsicTarget returns the logical ID that a Ref or Fn::GetAtt names.
+func intrinsicTarget(v any) string {
+	m, _ := v.(map[string]any)
+	if id, ok := m["Ref"].(string); ok {
+		return id
+	}
+	if att, ok := m["Fn::GetAtt"].([]any); ok && len(att) == 2 {
+		id, _ := att[0].(string)
+		return id
+	}
+	return ""
+}
+
+func getAttName(v map[string]any) string {
+	att, _ := v["Fn::GetAtt"].([]any)
+	if len(att) != 2 {
+		return ""
+	}
+	name, _ := att[1].(string)
+	return name
+}
+
+func resourceType(resources map[string]any, id string) string {
+	res, _ := resources[id].(map[string]any)
+	typ, _ := res["Type"].(string)
+	return typ
+}
+
+// userName resolves a UserName value: a literal, or a Ref to an IAM user with
+// a literal UserName.
+func userName(resources map[string]any, v any) string {
+	if name, ok := v.(string); ok {
+		return name
+	}
+	id := intrinsicTarget(v)
+	if resourceType(resources, id) != "AWS::IAM::User" {
+		return ""
+	}
+	props, _ := resources[id].(map[string]any)["Properties"].(map[string]any)
+	name, _ := props["UserName"].(string)
+	return name
+}
+
+// createSecret stores value under name in the emulator's Secrets Manager,
+// passing it in a file rather than on the command line.
+func createSecret(t *testing.T, s *moto.Server, env []string, name, value string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "secret.json")
+	if err := os.WriteFile(path, []byte(value), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.MustAWS(t, env, "secretsmanager", "create-secret", "--name", name, "--secret-string", "file://"+path)
+}
+
+// requireNoSecretIn fails the test if the script printed a secret access key.
+func requireNoSecretIn(t *testing.T, res scriptResult, secretKeys []string) {
+	t.Helper()
+	for _, key := range secretKeys {
+		if strings.Contains(res.stdout+res.stderr, key) {
+			t.Errorf("the script printed a secret access key")
+		}
+	}
+}
+
+// requireNoProfiles fails the test if the environment's AWS CLI files hold a
+// simulation profile.
+func requireNoProfiles(t *testing.T, env []string) {
+	t.Helper()
+	for _, key := range []string{"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"} {
+		path := moto.Getenv(env, key)
+		b, err := os.ReadFile(path)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range simulationProfiles {
+			if strings.Contains(string(b), p.profile) {
+				t.Errorf("%s holds profile %s:\n%s", path, p.profile, redact(string(b)))
+			}
+		}
+	}
+}
+
+// redact hides the values of aws_secret_access_key lines.
+func redact(config string) string {
+	lines := strings.Split(config, "\n")
+	for i, line := range lines {
+		if k, _, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "aws_secret_access_key" {
+			lines[i] = fmt.Sprintf("%s= (redacted)", k)
+		}
+	}
+	return strings.Join(lines, "\n")
+}

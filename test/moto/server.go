@@ -1,0 +1,343 @@
+// Package moto runs a local moto_server (https://github.com/getmoto/moto) for
+// tests that need AWS APIs to answer, drives it with the AWS CLI, and deploys
+// the project's CloudFormation templates into it.
+//
+// Everything here talks only to 127.0.0.1: the server listens on a loopback
+// port, and the environments that Env builds point the AWS CLI at that port
+// (AWS_ENDPOINT_URL, which AWS CLI v1 with botocore 1.31 or later and v2
+// honour for every service), with configuration files in a temporary
+// directory instead of ~/.aws.
+//
+// It needs moto_server (pip install 'moto[server]') and the AWS CLI on PATH.
+package moto
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const (
+	// Region is the region that Env configures.
+	Region = "us-east-1"
+
+	startTimeout = 30 * time.Second
+	awsTimeout   = 2 * time.Minute
+	// logTail bounds how much of the server log a failed test prints.
+	logTail = 64 << 10
+)
+
+// Options configures a server.
+type Options struct {
+	// NoAuthActionCount, when positive, makes moto authenticate and authorize
+	// every request after the first NoAuthActionCount ones: signatures must
+	// come from access keys that moto's IAM issued, and the caller's IAM
+	// policies must allow the action. AdminEnv uses AdminSetupCalls of them.
+	NoAuthActionCount int
+	// Record makes moto record every request (MOTO_ENABLE_RECORDING) into
+	// Server.RecordingFile.
+	Record bool
+}
+
+// Server is a running moto_server, stopped when the test that started it ends.
+type Server struct {
+	// URL is the server's endpoint, http://127.0.0.1:PORT.
+	URL string
+	// RecordingFile is where moto writes its recording when Options.Record is
+	// set.
+	RecordingFile string
+
+	tb      testing.TB
+	dir     string
+	awsPath string
+	envs    atomic.Int64
+}
+
+// errPortTaken reports that the server could not bind the port picked for it.
+var errPortTaken = errors.New("port already in use")
+
+// Start starts moto_server on a free loopback port and waits until it
+// answers. The server is killed when the test ends; its output is printed only
+// if the test failed.
+func Start(t testing.TB, opts Options) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		t.Fatalf("moto_server is not on PATH (%v); install moto with its server extra: pip install 'moto[server]'", err)
+	}
+	dir := t.TempDir()
+	// Another process can take the free port between our probe and moto's
+	// bind; try a few ports before giving up.
+	for attempt := 1; ; attempt++ {
+		s, err := launch(t, bin, dir, opts)
+		if err == nil {
+			return s
+		}
+		if errors.Is(err, errPortTaken) && attempt < 3 {
+			continue
+		}
+		t.Fatalf("starting moto_server: %v", err)
+	}
+}
+
+func launch(t testing.TB, bin, dir string, opts Options) (*Server, error) {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	awsPath, _ := exec.LookPath("aws") // AWS reports it missing
+	s := &Server{
+		URL:           "http://127.0.0.1:" + strconv.Itoa(port),
+		awsPath:       awsPath,
+		RecordingFile: filepath.Join(dir, "moto_recording"),
+		tb:            t,
+		dir:           dir,
+	}
+	logPath := filepath.Join(dir, fmt.Sprintf("moto_server-%d.log", port))
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd.Dir = dir // moto writes files (its recording) into its working directory
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.Env = os.Environ()
+	if opts.NoAuthActionCount > 0 {
+		cmd.Env = append(cmd.Env, "INITIAL_NO_AUTH_ACTION_COUNT="+strconv.Itoa(opts.NoAuthActionCount))
+	}
+	if opts.Record {
+		cmd.Env = append(cmd.Env, "MOTO_ENABLE_RECORDING=True", "MOTO_RECORDER_FILEPATH="+s.RecordingFile)
+	}
+	ownProcessGroup(cmd)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("running %s: %w", bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		killProcessGroup(cmd)
+		<-exited
+	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			t.Logf("moto_server log (%s):\n%s", s.URL, readTail(logPath, logTail))
+		}
+	})
+
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil}}
+	deadline := time.Now().Add(startTimeout)
+	for {
+		select {
+		case err := <-exited:
+			stopped = true
+			out := readTail(logPath, logTail)
+			if strings.Contains(out, "Address already in use") {
+				return nil, errPortTaken
+			}
+			return nil, fmt.Errorf("moto_server exited before answering (%v):\n%s", err, out)
+		default:
+		}
+		resp, err := client.Get(s.URL + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("moto_server did not answer on %s within %s:\n%s", s.URL, startTimeout, readTail(logPath, logTail))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// readTail returns the last max bytes of the file at path.
+func readTail(path string, max int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(reading %s: %v)", path, err)
+	}
+	if len(b) > max {
+		return "[...]\n" + string(b[len(b)-max:])
+	}
+	return string(b)
+}
+
+// Env returns an environment for the AWS CLI that reaches only this server,
+// signing with the given access key. Each call gets its own empty AWS CLI
+// config and credentials files in a temporary directory, so profiles that a
+// test writes stay in that environment and never touch ~/.aws.
+func (s *Server) Env(accessKeyID, secretKey string) []string {
+	dir := filepath.Join(s.dir, fmt.Sprintf("aws-%d", s.envs.Add(1)))
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		// Errorf, not Fatalf: Env may run on a subtest's goroutine.
+		s.tb.Errorf("creating the AWS CLI config directory: %v", err)
+	}
+	return []string{
+		"AWS_ENDPOINT_URL=" + s.URL,
+		"AWS_ACCESS_KEY_ID=" + accessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + secretKey,
+		"AWS_DEFAULT_REGION=" + Region,
+		"AWS_REGION=" + Region,
+		"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=",
+		"PATH=" + os.Getenv("PATH"),
+		// The real HOME, so that an AWS CLI installed with pip --user still
+		// finds its modules; the two files above keep it out of ~/.aws.
+		"HOME=" + os.Getenv("HOME"),
+	}
+}
+
+// Getenv returns the value of key in env, the last one if it is set twice.
+func Getenv(env []string, key string) string {
+	value := ""
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			value = v
+		}
+	}
+	return value
+}
+
+// WithEnv returns a copy of env in which each "KEY=VALUE" of set replaces any
+// earlier value of KEY; a bare "KEY" removes it.
+func WithEnv(env []string, set ...string) []string {
+	out := make([]string, 0, len(env)+len(set))
+	drop := map[string]bool{}
+	for _, kv := range set {
+		k, _, _ := strings.Cut(kv, "=")
+		drop[k] = true
+	}
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); !drop[k] {
+			out = append(out, kv)
+		}
+	}
+	for _, kv := range set {
+		if strings.Contains(kv, "=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// AWS runs the AWS CLI with env and --output json, and returns its standard
+// output. The error carries the CLI's standard error. env must point at this
+// server (see Env).
+func (s *Server) AWS(t testing.TB, env []string, args ...string) (string, error) {
+	t.Helper()
+	if got := Getenv(env, "AWS_ENDPOINT_URL"); got != s.URL {
+		t.Fatalf("refusing to run the AWS CLI with AWS_ENDPOINT_URL=%q: the environment must point at the emulator %s (use Server.Env)", got, s.URL)
+	}
+	if s.awsPath == "" {
+		t.Fatal("the AWS CLI (aws) is not on PATH; install it (pip install awscli, or AWS CLI v2)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, s.awsPath, append(args[:len(args):len(args)], "--output", "json")...)
+	cmd.Env = env
+	cmd.Dir = s.dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		// Name the operation, not every argument: arguments can be long
+		// policy documents.
+		return stdout.String(), fmt.Errorf("aws %s: %w: %s", operation(args), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// operation returns the service and operation named in args.
+func operation(args []string) string {
+	var words []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			break
+		}
+		words = append(words, a)
+		if len(words) == 2 {
+			break
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// MustAWS is AWS that fails the test, with the CLI's error output, when the
+// command fails.
+func (s *Server) MustAWS(t testing.TB, env []string, args ...string) string {
+	t.Helper()
+	out, err := s.AWS(t, env, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// MustAWSJSON is MustAWS that decodes the command's JSON output into v.
+func (s *Server) MustAWSJSON(t testing.TB, env []string, v any, args ...string) {
+	t.Helper()
+	out := s.MustAWS(t, env, args...)
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("decoding the output of aws %s: %v\n%s", operation(args), err, out)
+	}
+}
+
+// AdminSetupCalls is how many AWS calls AdminEnv makes before its access key
+// exists. Start the server with Options{NoAuthActionCount: AdminSetupCalls}
+// to have every call after AdminEnv authenticated and authorized.
+const AdminSetupCalls = 3
+
+// AdminEnv creates an IAM user allowed every action and returns an Env signed
+// with a new access key of that user. Call it first on a server started with
+// NoAuthActionCount: AdminSetupCalls.
+func (s *Server) AdminEnv(t testing.TB) []string {
+	t.Helper()
+	const user = "moto-test-admin"
+	// Before authentication starts any key signs; moto's own default
+	// account key says what it is.
+	setup := s.Env("AKIAIOSFODNN7EXAMPLE", "moto-unauthenticated-setup")
+	s.MustAWS(t, setup, "iam", "create-user", "--user-name", user)
+	s.MustAWS(t, setup, "iam", "put-user-policy", "--user-name", user, "--policy-name", "AllowEverything",
+		"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+	var key struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
+	s.MustAWSJSON(t, setup, &key, "iam", "create-access-key", "--user-name", user)
+	return s.Env(key.AccessKey.AccessKeyId, key.AccessKey.SecretAccessKey)
+}
