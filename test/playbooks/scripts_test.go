@@ -1,0 +1,158 @@
+package playbooks
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// scriptMention is any scripts/NAME.sh a playbook names, in prose or code.
+var scriptMention = regexp.MustCompile(`scripts/[A-Za-z0-9_.-]+\.sh`)
+
+// playbookMarkdown is playbooks/README.md and every playbook.
+func playbookMarkdown(t *testing.T) []string {
+	t.Helper()
+	files := []string{filepath.Join(repoRoot(t), "playbooks", "README.md")}
+	for _, d := range playbookDirs(t) {
+		files = append(files, filepath.Join(d, "README.md"))
+	}
+	return files
+}
+
+// TestPlaybookScriptsExist: every scripts/*.sh a playbook names, in prose
+// or in a command, exists. A missing script fails the test: the playbook
+// would fail the responder.
+func TestPlaybookScriptsExist(t *testing.T) {
+	root := repoRoot(t)
+	named := map[string][]string{}
+	for _, f := range playbookMarkdown(t) {
+		for _, m := range scriptMention.FindAllString(readFile(t, f), -1) {
+			named[m] = append(named[m], rel(t, f))
+		}
+	}
+	if len(named) == 0 {
+		t.Fatal("the playbooks name no script")
+	}
+	for _, script := range sortedKeys(named) {
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(script))); err != nil {
+			t.Errorf("%s does not exist, but %v name it", script, unique(named[script]))
+		}
+	}
+}
+
+// optionParsing tells a script that parses options from one that does not
+// (a user data script, a library): only the first is ever run with -h.
+var optionParsing = regexp.MustCompile(`\bgetopts\b`)
+
+// TestPlaybookCommandsMatchScriptInterfaces: every script a playbook's shell
+// commands run exists, is executable, and documents in its usage text
+// (script -h, exit 0) every short option the commands pass to it. A missing
+// script fails the test.
+func TestPlaybookCommandsMatchScriptInterfaces(t *testing.T) {
+	root := repoRoot(t)
+	flags := map[string]map[string][]string{} // script -> flag -> where
+	for _, f := range playbookMarkdown(t) {
+		_, blocks := SplitMarkdown(readFile(t, f))
+		for _, b := range blocks {
+			if !ShellBlocks[b.Lang] {
+				continue
+			}
+			for _, call := range ScriptCalls(b) {
+				if flags[call.Script] == nil {
+					flags[call.Script] = map[string][]string{}
+				}
+				for _, flag := range call.Flags {
+					flags[call.Script][flag] = append(flags[call.Script][flag], fmt.Sprintf("%s:%d", rel(t, f), call.Line))
+				}
+			}
+		}
+	}
+	if len(flags) == 0 {
+		t.Fatal("the playbooks' shell commands run no script")
+	}
+	for _, script := range sortedKeys(flags) {
+		t.Run(filepath.Base(script), func(t *testing.T) {
+			path := filepath.Join(root, filepath.FromSlash(script))
+			info, err := os.Stat(path)
+			if err != nil {
+				t.Fatalf("%s does not exist, but the playbooks run it with %v (at %v)", script, sortedKeys(flags[script]), where(flags[script]))
+			}
+			if info.Mode()&0o111 == 0 {
+				t.Errorf("%s is not executable; the playbooks run it as %s", script, script)
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !optionParsing.Match(src) {
+				t.Fatalf("%s parses no options (no getopts): it cannot take %v; not running it", script, sortedKeys(flags[script]))
+			}
+			usage, err := helpText(root, script)
+			if err != nil {
+				t.Fatalf("bash %s -h: %v\n%s", script, err, usage)
+			}
+			for _, flag := range sortedKeys(flags[script]) {
+				documented := regexp.MustCompile(`(^|[^A-Za-z0-9-])` + regexp.QuoteMeta(flag) + `\b`)
+				if !documented.MatchString(usage) {
+					t.Errorf("%s -h does not document %s, which %v pass", script, flag, flags[script][flag])
+				}
+			}
+		})
+	}
+}
+
+func where(m map[string][]string) []string {
+	var out []string
+	for _, locs := range m {
+		out = append(out, locs...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// helpText runs `bash script -h` from the repository root without AWS
+// credentials, so that a script that ignored -h could not reach AWS.
+func helpText(root, script string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", script, "-h")
+	cmd.Dir = root
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(),
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true",
+	}
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		return string(out), fmt.Errorf("no answer within 20 s")
+	}
+	return string(out), err
+}
+
+func TestScriptCallsFindFlags(t *testing.T) {
+	block := CodeBlock{Lang: "bash", Line: 7, Text: strings.Join([]string{
+		`scripts/contain-access-key.sh -k "$KEY" \`,
+		`  -n "$INCIDENT_ID" -p ir-breakglass  # -x is a comment`,
+		`IDS=$(bash scripts/get-guardduty-findings.sh -t 'CryptoCurrency:EC2/BitcoinTool.B!DNS' -i) && echo "$IDS" | head -1`,
+		`./scripts/isolate-instance.sh -i i-1234567890abcdef0 | tee out.txt -a`,
+	}, "\n")}
+	var got []string
+	for _, c := range ScriptCalls(block) {
+		got = append(got, c.Script+" "+strings.Join(c.Flags, " "))
+	}
+	want := []string{
+		"scripts/contain-access-key.sh -k -n -p",
+		"scripts/get-guardduty-findings.sh -t -i",
+		"scripts/isolate-instance.sh -i",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("calls %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,4 @@
+-- query_name is a DNS log column, not a CloudTrail one.
+SELECT query_name
+FROM ir_workshop.cloudtrail_logs
+WHERE date_partition >= '2026/01/01'

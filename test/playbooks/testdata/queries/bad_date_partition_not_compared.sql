@@ -1,0 +1,4 @@
+-- date_partition in the WHERE clause, but not compared with anything.
+SELECT eventname
+FROM ir_workshop.cloudtrail_logs
+WHERE date_partition IS NOT NULL

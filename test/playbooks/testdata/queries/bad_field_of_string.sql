@@ -1,0 +1,4 @@
+-- eventname is a string: it has no fields.
+SELECT eventname.foo
+FROM ir_workshop.cloudtrail_logs
+WHERE date_partition >= '2026/01/01'

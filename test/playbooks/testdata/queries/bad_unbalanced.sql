@@ -1,0 +1,4 @@
+-- A parenthesis left open.
+SELECT count(*
+FROM ir_workshop.cloudtrail_logs
+WHERE date_partition >= '2026/01/01'
