@@ -1,0 +1,4 @@
+-- want: does not bind: Binder Error: Referenced column "access_key_id" not found
+SELECT eventname, access_key_id
+FROM ir_workshop.cloudtrail_logs
+WHERE date_partition >= '2026/03/01'
