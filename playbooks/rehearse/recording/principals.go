@@ -38,7 +38,7 @@ var Simulations = []Simulation{
 	{
 		Name:    "crypto_mining",
 		Script:  "simulate-crypto-mining.sh",
-		Key:     Principal{Name: "pipeline", AccessKeyID: "AKIAPIPELINEEXAMPLE1"},
+		Key:     Principal{Name: "pipeline", AccessKeyID: "AKIAPIPELINE0EXAMPLE"},
 		User:    "pipeline",
 		Profile: "crypto_mining",
 		RunID:   "cm-20260101-100231-9d41f06b",
