@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# crypto-mining-user-data.sh: user data of the instances that
+# simulate-crypto-mining.sh launches (passed as --user-data file://...; it
+# runs once, as root, at first boot through cloud-init).
+#
+# What it does: installs a DNS "beacon", /usr/local/bin/ir-workshop-dns-beacon,
+# and runs it every minute: from cron when cronie can be installed (the
+# persistence a miner would use), else from a systemd timer. Each run
+# resolves, through the VPC's Amazon-provided DNS resolver:
+#   - well-known cryptocurrency mining pool domains, as a miner looking up its
+#     pool would;
+#   - a burst of long random subdomains of example.com (a domain reserved for
+#     documentation), the shape of data exfiltration over DNS.
+# It downloads, installs and runs no miner, opens no connection to a pool and
+# uses almost no CPU: only the DNS queries happen.
+#
+# What GuardDuty should show, from the DNS logs it reads on its own:
+# CryptoCurrency:EC2/BitcoinTool.B!DNS for the instance, and possibly
+# Trojan:EC2/DNSDataExfiltration. CloudTrail shows nothing of the queries
+# themselves (the Route 53 Resolver query logs of WorkshopStack do).
+#
+# Undo: terminate the instance (scripts/undo-crypto-mining.sh).
+set -euo pipefail
+
+readonly beacon=/usr/local/bin/ir-workshop-dns-beacon
+
+install -d -m 0755 /usr/local/bin
+cat >"$beacon" <<'BEACON'
+#!/usr/bin/env bash
+# ir-workshop-dns-beacon: incident response workshop simulation. Resolves
+# mining pool domains and random subdomains so that GuardDuty sees crypto
+# mining and DNS exfiltration patterns. Mines nothing.
+set -uo pipefail
+
+pools=(
+  pool.minexmr.com
+  xmr.pool.minergate.com
+  pool.minergate.com
+  pool.supportxmr.com
+  xmr-eu1.nanopool.org
+  xmr.nanopool.org
+  gulf.moneroocean.stream
+  pool.hashvault.pro
+  xmrpool.eu
+  monerohash.com
+  stratum.antpool.com
+  btc.f2pool.com
+  donate.v2.xmrig.com
+)
+
+# resolve NAME: one lookup through the system resolver; failures are expected
+# (NXDOMAIN for the random names) and ignored.
+resolve() {
+  timeout 5 getent ahosts "$1" >/dev/null 2>&1 || true
+}
+
+# random_label LENGTH: LENGTH/2 random bytes as hex, one DNS label (at most 63).
+random_label() {
+  od -An -N"$(($1 / 2))" -tx1 /dev/urandom | tr -d ' \n'
+}
+
+for round in 1 2 3; do
+  for pool in "${pools[@]}"; do
+    resolve "$pool"
+  done
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    resolve "$(random_label 62).$(random_label 40).$(random_label 20).example.com"
+  done
+  logger -t ir-workshop-dns-beacon "round $round: resolved ${#pools[@]} mining pool names and 10 random subdomains"
+  if ((round < 3)); then
+    sleep 15
+  fi
+done
+BEACON
+chmod 0755 "$beacon"
+
+# Persistence: cron, as a miner would, when cronie installs (Amazon Linux 2023
+# ships without it); else a systemd timer.
+if timeout 300 dnf install -y -q cronie >/dev/null 2>&1 && command -v crond >/dev/null 2>&1; then
+  printf '* * * * * root %s\n' "$beacon" >/etc/cron.d/ir-workshop-dns-beacon
+  chmod 0644 /etc/cron.d/ir-workshop-dns-beacon
+  systemctl enable --now crond
+else
+  cat >/etc/systemd/system/ir-workshop-dns-beacon.service <<UNIT
+[Unit]
+Description=Incident response workshop DNS beacon (simulation; mines nothing)
+
+[Service]
+Type=oneshot
+ExecStart=$beacon
+UNIT
+  cat >/etc/systemd/system/ir-workshop-dns-beacon.timer <<'UNIT'
+[Unit]
+Description=Run the incident response workshop DNS beacon every minute
+
+[Timer]
+OnBootSec=30
+OnUnitActiveSec=60
+
+[Install]
+WantedBy=timers.target
+UNIT
+  systemctl daemon-reload
+  systemctl enable --now ir-workshop-dns-beacon.timer
+fi
+
+# A first round right away.
+"$beacon" &

@@ -1,0 +1,154 @@
+package simulation
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ir-workshop/incident-response-playbooks/test/moto"
+)
+
+// allScripts are the scripts with the common interface.
+var allScripts = []string{
+	"simulate-credential-exposure.sh", "undo-credential-exposure.sh",
+	"simulate-crypto-mining.sh", "undo-crypto-mining.sh",
+	"get-guardduty-findings.sh", "contain-access-key.sh", "isolate-instance.sh",
+}
+
+// testBadInput runs every script with bad arguments, state files,
+// credentials and regions while the two complete runs exist, and checks
+// that each is refused with a clear message and that nothing in the account,
+// nor the runs' state files, changed.
+func testBadInput(t *testing.T, w *workshop, exposurePath, miningPath string) {
+	exposureState, miningState := readFile(t, exposurePath), readFile(t, miningPath)
+	exposure := readState(t, exposurePath)
+	watchedUsers := []string{exposure.Resources.IAMUser, w.other.user}
+	watchedBuckets := []string{exposure.Resources.S3Bucket, w.other.bucket}
+	before := inventory(t, w, watchedUsers, watchedBuckets)
+
+	// State files that must be refused although they name real resources.
+	garbled := writeFile(t, "garbled.json", exposureState[:len(exposureState)/2])
+	empty := writeFile(t, "empty.json", "")
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	namingBystanderUser := editState(t, exposureState, func(st map[string]any) {
+		st["resources"].(map[string]any)["iam_user"] = w.other.user
+	})
+	namingBystanderInstance := editState(t, miningState, func(st map[string]any) {
+		st["resources"].(map[string]any)["instance_ids"] = []string{w.other.instanceID}
+	})
+
+	tests := []struct {
+		name   string
+		script string
+		args   []string
+		env    []string // changes to the responder's environment
+		code   int
+		want   string // in stderr, or in stdout for code 0
+	}{
+		{name: "UndoCredentialExposureWithoutArguments", script: "undo-credential-exposure.sh", code: 2, want: "missing -s STATE_FILE"},
+		{name: "UndoCryptoMiningWithoutArguments", script: "undo-crypto-mining.sh", code: 2, want: "missing -s STATE_FILE"},
+		{name: "FindingsWithoutArguments", script: "get-guardduty-findings.sh", code: 2, want: "missing -t FINDING_TYPE"},
+		{name: "ContainWithoutArguments", script: "contain-access-key.sh", code: 2, want: "missing -k ACCESS_KEY_ID"},
+		{name: "IsolateWithoutArguments", script: "isolate-instance.sh", code: 2, want: "missing -i INSTANCE_ID"},
+		{name: "UnknownOption", script: "simulate-credential-exposure.sh", args: []string{"-x"}, code: 2, want: "unknown option -x"},
+		{name: "OptionWithoutValue", script: "simulate-crypto-mining.sh", args: []string{"-n"}, code: 2, want: "option -n needs a value"},
+		{name: "OptionValueIsTheNextOption", script: "undo-credential-exposure.sh", args: []string{"-s", "-p", "x"}, code: 2, want: "option -s needs a value"},
+		{name: "ExtraArgument", script: "simulate-crypto-mining.sh", args: []string{"now"}, code: 2, want: "unexpected argument: now"},
+		{name: "TooManyInstances", script: "simulate-crypto-mining.sh", args: []string{"-n", "4"}, code: 2, want: "-n: '4' is not a number of instances from 1 to 3"},
+		{name: "NoInstances", script: "simulate-crypto-mining.sh", args: []string{"-n", "0"}, code: 2, want: "-n: '0'"},
+		{name: "MalformedVpcID", script: "simulate-crypto-mining.sh", args: []string{"-v", "vpc-xyz"}, code: 2, want: "-v: 'vpc-xyz' is not a VPC ID"},
+		{name: "MalformedRegion", script: "simulate-credential-exposure.sh", args: []string{"-r", "US-EAST-1"}, code: 2, want: "region 'US-EAST-1' is not an AWS region name"},
+		{name: "MalformedRegionFromEnvironment", script: "simulate-crypto-mining.sh", env: []string{"AWS_REGION=mars"}, code: 2, want: "region 'mars'"},
+		{name: "NoRegionAnywhere", script: "simulate-credential-exposure.sh", args: []string{"-p", "revoked"},
+			env: []string{"AWS_REGION", "AWS_DEFAULT_REGION"}, code: 2, want: "no region: pass -r REGION"},
+		{name: "UnknownRegionForCryptoMining", script: "simulate-crypto-mining.sh", args: []string{"-r", "xx-fake-1"},
+			code: 1, want: "cannot list the VPCs in region xx-fake-1"},
+		{name: "UnknownRegionForIsolation", script: "isolate-instance.sh", args: []string{"-i", w.other.instanceID, "-r", "xx-fake-1"},
+			code: 1, want: "in region xx-fake-1"},
+		{name: "RejectedCredentialsForCredentialExposure", script: "simulate-credential-exposure.sh", args: []string{"-p", "revoked", "-r", moto.Region},
+			code: 1, want: "the AWS credentials (profile revoked) were rejected"},
+		{name: "RejectedCredentialsForCryptoMining", script: "simulate-crypto-mining.sh", args: []string{"-p", "revoked", "-r", moto.Region},
+			code: 1, want: "the AWS credentials (profile revoked) were rejected"},
+		{name: "RejectedCredentialsForUndo", script: "undo-credential-exposure.sh", args: []string{"-s", exposurePath, "-p", "revoked"},
+			code: 1, want: "the AWS credentials (profile revoked) were rejected"},
+		{name: "RejectedCredentialsForContainment", script: "contain-access-key.sh", args: []string{"-k", w.other.userKey, "-p", "revoked", "-r", moto.Region},
+			code: 1, want: "were rejected"},
+		{name: "MissingStateFile", script: "undo-credential-exposure.sh", args: []string{"-s", missing}, code: 1, want: "does not exist; nothing was changed"},
+		{name: "EmptyStateFile", script: "undo-crypto-mining.sh", args: []string{"-s", empty}, code: 1, want: "is empty"},
+		{name: "GarbledStateFile", script: "undo-credential-exposure.sh", args: []string{"-s", garbled}, code: 1, want: "is not a JSON object"},
+		{name: "CryptoMiningStateFileForCredentialExposureUndo", script: "undo-credential-exposure.sh", args: []string{"-s", miningPath},
+			code: 1, want: "records a crypto-mining simulation, not credential-exposure"},
+		{name: "CredentialExposureStateFileForCryptoMiningUndo", script: "undo-crypto-mining.sh", args: []string{"-s", exposurePath},
+			code: 1, want: "records a credential-exposure simulation, not crypto-mining"},
+		{name: "StateFileNamingAnotherUser", script: "undo-credential-exposure.sh", args: []string{"-s", namingBystanderUser},
+			code: 1, want: "never creates"},
+		{name: "StateFileNamingAnotherInstance", script: "undo-crypto-mining.sh", args: []string{"-s", namingBystanderInstance},
+			code: 1, want: "not this run's instance; nothing was terminated"},
+		{name: "UndoInAnotherRegion", script: "undo-crypto-mining.sh", args: []string{"-s", miningPath, "-r", "us-west-2"},
+			code: 2, want: "is not the region us-east-1"},
+		{name: "StateFileOfAnEarlierRun", script: "simulate-credential-exposure.sh", args: []string{"-s", exposurePath},
+			code: 1, want: "already exists"},
+		{name: "TemporaryKeyCannotBeDeactivated", script: "contain-access-key.sh", args: []string{"-k", "ASIAIOSFODNN7EXAMPLE"}, code: 2, want: "temporary (STS) key"},
+		{name: "MalformedAccessKey", script: "contain-access-key.sh", args: []string{"-k", "not-a-key"}, code: 2, want: "-k: 'not-a-key'"},
+		{name: "UnknownAccessKey", script: "contain-access-key.sh", args: []string{"-k", "AKIAIOSFODNN7EXAMPLE"}, code: 1, want: "cannot find access key AKIAIOSFODNN7EXAMPLE"},
+		{name: "AccessKeyOfAnotherUser", script: "contain-access-key.sh", args: []string{"-k", w.other.userKey, "-u", "integration"},
+			code: 1, want: "is not a key of IAM user integration"},
+		{name: "MalformedInstanceID", script: "isolate-instance.sh", args: []string{"-i", "i-xyz"}, code: 2, want: "-i: 'i-xyz'"},
+		{name: "UnknownInstance", script: "isolate-instance.sh", args: []string{"-i", "i-0123456789abcdef0"}, code: 1, want: "cannot find instance i-0123456789abcdef0"},
+		{name: "MalformedFindingType", script: "get-guardduty-findings.sh", args: []string{"-t", "bitcoin"}, code: 2, want: "-t: 'bitcoin' is not a GuardDuty finding type"},
+	}
+	for _, script := range allScripts {
+		tests = append(tests, struct {
+			name   string
+			script string
+			args   []string
+			env    []string
+			code   int
+			want   string
+		}{name: "HelpOf" + strings.TrimSuffix(script, ".sh"), script: script, args: []string{"-h"}, code: 0, want: "Usage: " + script})
+	}
+
+	t.Run("Scripts", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				res := runScript(t, dir, moto.WithEnv(w.env, tt.env...), tt.script, tt.args...)
+				output := res.stderr
+				if tt.code == 0 {
+					output = res.stdout
+				}
+				if res.code != tt.code || !strings.Contains(output, tt.want) {
+					t.Errorf("%s %v: want exit %d with %q\n%s", tt.script, tt.args, tt.code, tt.want, res)
+				}
+				if tt.code == 2 && !strings.Contains(res.stderr, "Usage:") {
+					t.Errorf("usage error without the usage on stderr:\n%s", res)
+				}
+				noStateFiles(t, dir)
+			})
+		}
+	})
+
+	if after := inventory(t, w, watchedUsers, watchedBuckets); after != before {
+		t.Errorf("the account changed during the bad-input runs\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if readFile(t, exposurePath) != exposureState || readFile(t, miningPath) != miningState {
+		t.Errorf("a refused run changed the state file of a complete run")
+	}
+}
+
+// editState returns a copy of a state file, changed by edit, in a new file.
+func editState(t *testing.T, content string, edit func(map[string]any)) string {
+	t.Helper()
+	var st map[string]any
+	if err := json.Unmarshal([]byte(content), &st); err != nil {
+		t.Fatal(err)
+	}
+	edit(st)
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, "edited.json", string(b))
+}

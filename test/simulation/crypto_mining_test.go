@@ -1,0 +1,107 @@
+package simulation
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// runCryptoMining runs simulate-crypto-mining.sh -n 2 with its default
+// profile (the pipeline user's key), checks the instances, and returns its
+// state file.
+func runCryptoMining(t *testing.T, w *workshop) string {
+	t.Helper()
+	s, env := w.s, w.env
+	dir := w.runDir(t)
+	res := runScript(t, dir, env, "simulate-crypto-mining.sh", "-n", "2")
+	mustSucceed(t, res, "simulate-crypto-mining.sh -n 2")
+	path := onlyStateFile(t, dir, "crypto-mining-")
+	st := readState(t, path)
+
+	if st.Simulation != "crypto-mining" || st.Status != "complete" || st.VpcID != w.vpcID || st.ImageID != w.ami {
+		t.Errorf("state file: simulation %q, status %q, VPC %q, image %q; want crypto-mining, complete, %s, %s",
+			st.Simulation, st.Status, st.VpcID, st.ImageID, w.vpcID, w.ami)
+	}
+	if !strings.HasSuffix(st.ActorArn, ":user/pipeline") {
+		t.Errorf("the simulation acted as %s, want the pipeline user", st.ActorArn)
+	}
+	if len(st.Resources.InstanceIDs) != 2 {
+		t.Fatalf("state records instances %v, want 2", st.Resources.InstanceIDs)
+	}
+
+	var tagged []string
+	for _, in := range describeInstances(t, s, env, "--filters", "Name=tag:"+runTagKey+",Values="+st.RunID) {
+		tagged = append(tagged, in.InstanceID)
+	}
+	if !sameSet(tagged, st.Resources.InstanceIDs) {
+		t.Errorf("instances tagged with the run: %v; state records %v", tagged, st.Resources.InstanceIDs)
+	}
+	for _, id := range st.Resources.InstanceIDs {
+		in := describeInstance(t, s, env, id)
+		if in.VpcID != w.vpcID || !slices.Contains(w.publicSubnets, in.SubnetID) {
+			t.Errorf("instance %s is in VPC %s subnet %s, want the workshop VPC %s, a public subnet of %v",
+				id, in.VpcID, in.SubnetID, w.vpcID, w.publicSubnets)
+		}
+		if in.InstanceType != "t3.micro" || in.ImageID != w.ami || in.State.Name != "running" {
+			t.Errorf("instance %s: %s %s %s, want t3.micro %s running", id, in.InstanceType, in.ImageID, in.State.Name, w.ami)
+		}
+		if in.MetadataOptions.HTTPTokens != "required" {
+			t.Errorf("instance %s has HttpTokens %q, want required (IMDSv2)", id, in.MetadataOptions.HTTPTokens)
+		}
+		if tagValue(in.Tags, runTagKey) != st.RunID || tagValue(in.Tags, simulationTag) != "crypto-mining" {
+			t.Errorf("instance %s has tags %v", id, in.Tags)
+		}
+		if got := userData(t, s, env, id); got != w.userData {
+			t.Errorf("instance %s has user data\n%s\nwant scripts/crypto-mining-user-data.sh", id, got)
+		}
+		var volumes struct {
+			Volumes []struct {
+				VolumeId string
+				Tags     []tag
+			}
+		}
+		s.MustAWSJSON(t, env, &volumes, "ec2", "describe-volumes", "--filters", "Name=attachment.instance-id,Values="+id)
+		for _, v := range volumes.Volumes {
+			if tagValue(v.Tags, runTagKey) != st.RunID {
+				t.Errorf("volume %s of %s has tags %v, want %s=%s", v.VolumeId, id, v.Tags, runTagKey, st.RunID)
+			}
+		}
+	}
+	// The second VPC has a subnet tagged Public too: nothing may land there.
+	if got := liveInstances(t, s, env, w.other.vpcID); !slices.Equal(got, []string{w.other.instanceID}) {
+		t.Errorf("the second VPC %s has instances %v, want only the one made before the simulation, %s", w.other.vpcID, got, w.other.instanceID)
+	}
+	if !slices.ContainsFunc(appRequests(t, s, st.RunID), func(r recordedRequest) bool { return r.action() == "RunInstances" }) {
+		t.Errorf("no recorded RunInstances request carries app/ir-workshop-%s in its User-Agent", st.RunID)
+	}
+	return path
+}
+
+// undoCryptoMining runs undo-crypto-mining.sh on a complete run, twice.
+func undoCryptoMining(t *testing.T, w *workshop, path string) {
+	t.Helper()
+	st := readState(t, path)
+	res := runScript(t, "", w.env, "undo-crypto-mining.sh", "-s", path)
+	mustSucceed(t, res, "undo-crypto-mining.sh")
+	for _, id := range st.Resources.InstanceIDs {
+		if got := describeInstance(t, w.s, w.env, id).State.Name; got != "terminated" {
+			t.Errorf("instance %s is %s after undo, want terminated", id, got)
+		}
+	}
+	requireNothingLeft(t, w, st.RunID)
+	if got := readState(t, path).Status; got != "undone" {
+		t.Errorf("state file status %q after undo, want undone", got)
+	}
+	again := runScript(t, "", w.env, "undo-crypto-mining.sh", "-s", path)
+	mustSucceed(t, again, "undo-crypto-mining.sh, a second time")
+	if !strings.Contains(again.stdout, "already terminated") {
+		t.Errorf("second undo does not say the instances are already terminated:\n%s", again)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}

@@ -1,0 +1,56 @@
+package simulation
+
+import "testing"
+
+// TestScriptsAgainstTheEmulatedWorkshop deploys both templates into one
+// emulator that checks credentials and IAM policies, and then, in order:
+//  1. runs each simulation with its simulation user's profile and checks what
+//     it created;
+//  2. feeds every script bad input and checks that the account did not
+//     change;
+//  3. side by side: undoes both runs, twice, and checks that nothing of them
+//     remains; interrupts other runs part-way (a crash between steps, a
+//     denied call) and checks that undo still leaves nothing; overrides the
+//     VPC; runs the response helpers;
+//
+// and at the end checks that the user, bucket and instances made before and
+// outside the simulations are as they were.
+func TestScriptsAgainstTheEmulatedWorkshop(t *testing.T) {
+	w := newWorkshop(t)
+
+	var exposure, mining string // state files of the complete runs
+	simulated := t.Run("Simulate", func(t *testing.T) {
+		t.Run("CredentialExposureCreatesAdminUserWithKeyAndReconBucket", func(t *testing.T) {
+			t.Parallel()
+			exposure = runCredentialExposure(t, w)
+		})
+		t.Run("CryptoMiningLaunchesInstancesOnlyInTheWorkshopVpc", func(t *testing.T) {
+			t.Parallel()
+			mining = runCryptoMining(t, w)
+		})
+	})
+	if !simulated {
+		t.FailNow()
+	}
+
+	t.Run("BadInputIsRefusedAndChangesNothing", func(t *testing.T) {
+		testBadInput(t, w, exposure, mining)
+	})
+
+	// Undo, the interrupted runs and the response helpers touch disjoint
+	// resources (each run has its own ID), so they run side by side.
+	t.Run("AfterTheRuns", func(t *testing.T) {
+		t.Run("CredentialExposureUndoLeavesNothingAndRunsTwice", func(t *testing.T) {
+			t.Parallel()
+			undoCredentialExposure(t, w, exposure)
+		})
+		t.Run("CryptoMiningUndoTerminatesTheInstancesAndRunsTwice", func(t *testing.T) {
+			t.Parallel()
+			undoCryptoMining(t, w, mining)
+		})
+		testFaults(t, w)
+		testResponse(t, w)
+	})
+
+	requireBystandersUntouched(t, w)
+}
