@@ -153,10 +153,10 @@ var (
 	// exampleKey matches the example key IDs of AWS's documentation
 	// (AKIAIOSFODNN7EXAMPLE, AKIAI44QH8DHBEXAMPLE), which all end in
 	// EXAMPLE; the rehearsal's sample incident needs a third such key.
-	exampleKey = regexp.MustCompile(`^(AKIA|ASIA)[A-Z0-9]{9}EXAMPLE$`)
-	accountLike   = regexp.MustCompile(`\b[0-9]{12}\b`)
-	ipv4Like      = regexp.MustCompile(`\b[0-9]{1,3}(\.[0-9]{1,3}){3}\b`)
-	angleHolder   = regexp.MustCompile(`<[A-Za-z][A-Za-z0-9_ -]*>`)
+	exampleKey  = regexp.MustCompile(`^(AKIA|ASIA)[A-Z0-9]{9}EXAMPLE$`)
+	accountLike = regexp.MustCompile(`\b[0-9]{12}\b`)
+	ipv4Like    = regexp.MustCompile(`\b[0-9]{1,3}(\.[0-9]{1,3}){3}\b`)
+	angleHolder = regexp.MustCompile(`<[A-Za-z][A-Za-z0-9_ -]*>`)
 	// Addresses an example may use: AWS's documentation ranges (RFC 5737),
 	// the workshop VPC, and the link-local addresses of the Amazon DNS
 	// server, time sync and instance metadata.
