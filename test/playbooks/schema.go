@@ -8,143 +8,55 @@ import (
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logschema"
 )
 
-// hiveType is a parsed Hive type string, as logschema spells column types:
-// string, bigint, array<T>, map<K,V>, struct<name:T,...>.
-type hiveType struct {
-	kind   string               // "struct", "array", "map" or a primitive name
-	fields map[string]*hiveType // struct fields
-	order  []string             // struct field names, in declaration order
-	key    *hiveType            // map key
-	elem   *hiveType            // array element or map value
-}
-
-// parseHiveType parses a Hive type string.
-func parseHiveType(s string) (*hiveType, error) {
-	p := &typeParser{s: strings.ToLower(strings.ReplaceAll(s, " ", ""))}
-	t, err := p.parse()
-	if err != nil {
-		return nil, fmt.Errorf("type %q: %w", s, err)
-	}
-	if p.i != len(p.s) {
-		return nil, fmt.Errorf("type %q: trailing text at %d", s, p.i)
-	}
-	return t, nil
-}
-
-type typeParser struct {
-	s string
-	i int
-}
-
-func (p *typeParser) word() string {
-	start := p.i
-	for p.i < len(p.s) && isWordPart(p.s[p.i]) {
-		p.i++
-	}
-	return p.s[start:p.i]
-}
-
-func (p *typeParser) expect(c byte) error {
-	if p.i >= len(p.s) || p.s[p.i] != c {
-		return fmt.Errorf("want %q at %d", c, p.i)
-	}
-	p.i++
-	return nil
-}
-
-func (p *typeParser) parse() (*hiveType, error) {
-	name := p.word()
-	if name == "" {
-		return nil, fmt.Errorf("want a type name at %d", p.i)
-	}
-	switch name {
-	case "array":
-		if err := p.expect('<'); err != nil {
-			return nil, err
-		}
-		elem, err := p.parse()
-		if err != nil {
-			return nil, err
-		}
-		return &hiveType{kind: "array", elem: elem}, p.expect('>')
-	case "map":
-		if err := p.expect('<'); err != nil {
-			return nil, err
-		}
-		key, err := p.parse()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(','); err != nil {
-			return nil, err
-		}
-		val, err := p.parse()
-		if err != nil {
-			return nil, err
-		}
-		return &hiveType{kind: "map", key: key, elem: val}, p.expect('>')
-	case "struct":
-		if err := p.expect('<'); err != nil {
-			return nil, err
-		}
-		t := &hiveType{kind: "struct", fields: map[string]*hiveType{}}
-		for {
-			field := p.word()
-			if field == "" {
-				return nil, fmt.Errorf("want a field name at %d", p.i)
-			}
-			if err := p.expect(':'); err != nil {
-				return nil, err
-			}
-			ft, err := p.parse()
-			if err != nil {
-				return nil, err
-			}
-			t.fields[field] = ft
-			t.order = append(t.order, field)
-			if p.i < len(p.s) && p.s[p.i] == ',' {
-				p.i++
-				continue
-			}
-			return t, p.expect('>')
-		}
-	}
-	if p.i < len(p.s) && p.s[p.i] == '(' { // decimal(10,2), varchar(64)
-		end := strings.IndexByte(p.s[p.i:], ')')
-		if end < 0 {
-			return nil, fmt.Errorf("unclosed ( at %d", p.i)
-		}
-		p.i += end + 1
-	}
-	return &hiveType{kind: name}, nil
-}
-
 // walk follows path (field names, "[]" for a subscript, "*" for all
-// fields) into t.
-func (t *hiveType) walk(path []string) error {
+// fields) into t. Field names compare without regard to case, as in Hive.
+func walk(t *logschema.Type, path []string) error {
 	cur := t
 	for _, step := range path {
 		switch {
 		case cur == nil:
 			return nil // type unknown: nothing to check
 		case step == "[]":
-			if cur.kind != "array" && cur.kind != "map" {
-				return fmt.Errorf("cannot subscript a %s", cur.kind)
+			switch cur.Kind {
+			case logschema.Array:
+				cur = cur.Elem
+			case logschema.Map:
+				cur = cur.Value
+			default:
+				return fmt.Errorf("cannot subscript a %s", kindName(cur))
 			}
-			cur = cur.elem
-		case cur.kind != "struct":
-			return fmt.Errorf("a %s has no field %q", cur.kind, step)
+		case cur.Kind != logschema.Struct:
+			return fmt.Errorf("a %s has no field %q", kindName(cur), step)
 		case step == "*":
 			return nil
 		default:
-			next, ok := cur.fields[step]
+			next, ok := cur.Field(step)
 			if !ok {
-				return fmt.Errorf("no field %q (fields: %s)", step, strings.Join(sortedKeys(cur.fields), ", "))
+				return fmt.Errorf("no field %q (fields: %s)", step, strings.Join(fieldNames(cur), ", "))
 			}
 			cur = next
 		}
 	}
 	return nil
+}
+
+// kindName names t's shape in messages: "struct", "array", "map" or the
+// primitive's name without parameters.
+func kindName(t *logschema.Type) string {
+	if t.Kind == logschema.Primitive {
+		return t.Base()
+	}
+	return t.Kind.String()
+}
+
+// fieldNames returns a struct's field names, sorted.
+func fieldNames(t *logschema.Type) []string {
+	names := make([]string, len(t.Fields))
+	for i, f := range t.Fields {
+		names[i] = f.Name
+	}
+	sort.Strings(names)
+	return names
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -159,16 +71,16 @@ func sortedKeys[V any](m map[string]V) []string {
 // Catalog is the log tables of logschema with parsed column types.
 type Catalog struct {
 	Database string
-	Tables   map[string]map[string]*hiveType // table -> column -> type
+	Tables   map[string]map[string]*logschema.Type // table -> column -> type
 }
 
 // NewCatalog parses logschema's tables.
 func NewCatalog(tables []logschema.Table) (*Catalog, error) {
-	c := &Catalog{Database: logschema.Database, Tables: map[string]map[string]*hiveType{}}
+	c := &Catalog{Database: logschema.Database, Tables: map[string]map[string]*logschema.Type{}}
 	for _, t := range tables {
-		cols := map[string]*hiveType{}
+		cols := map[string]*logschema.Type{}
 		for _, col := range t.AllColumns() {
-			typ, err := parseHiveType(col.Type)
+			typ, err := logschema.ParseType(col.Type)
 			if err != nil {
 				return nil, fmt.Errorf("table %s column %s: %w", t.Name, col.Name, err)
 			}
@@ -299,7 +211,7 @@ func (c *Catalog) resolve(refs *Refs, bases []baseRef, col ColumnRef) (int, erro
 			if !ok {
 				return -1, fmt.Errorf("table %s (as %s) has no column %q", bases[i].table, head, path[1])
 			}
-			return i, typ.walk(path[2:])
+			return i, walk(typ, path[2:])
 		}
 		if d, ok := refs.Derived[head]; ok {
 			if path[1] == "*" {
@@ -337,7 +249,7 @@ func (c *Catalog) resolve(refs *Refs, bases []baseRef, col ColumnRef) (int, erro
 			}
 		}
 		if len(found) > 0 {
-			if err := c.Tables[bases[found[0]].table][head].walk(path[1:]); err != nil {
+			if err := walk(c.Tables[bases[found[0]].table][head], path[1:]); err != nil {
 				return -1, err
 			}
 			if len(found) > 1 {
@@ -373,7 +285,7 @@ func (c *Catalog) resolve(refs *Refs, bases []baseRef, col ColumnRef) (int, erro
 // Trino makes them: an array of structs gives one column per field, any
 // other array one column, a map two (key and value), WITH ORDINALITY one
 // more. known is false when an argument's type is not known.
-func (c *Catalog) unnestColumns(refs *Refs, bases []baseRef, d *Derived, block int) (types []*hiveType, known bool) {
+func (c *Catalog) unnestColumns(refs *Refs, bases []baseRef, d *Derived, block int) (types []*logschema.Type, known bool) {
 	known = true
 	for _, src := range d.Sources {
 		typ := c.chainType(refs, bases, src, block)
@@ -381,32 +293,32 @@ func (c *Catalog) unnestColumns(refs *Refs, bases []baseRef, d *Derived, block i
 		case typ == nil:
 			known = false
 			types = append(types, nil)
-		case typ.kind == "array" && typ.elem != nil && typ.elem.kind == "struct":
-			for _, f := range typ.elem.order {
-				types = append(types, typ.elem.fields[f])
+		case typ.Kind == logschema.Array && typ.Elem != nil && typ.Elem.Kind == logschema.Struct:
+			for _, f := range typ.Elem.Fields {
+				types = append(types, f.Type)
 			}
-		case typ.kind == "array":
-			types = append(types, typ.elem)
-		case typ.kind == "map":
-			types = append(types, typ.key, typ.elem)
+		case typ.Kind == logschema.Array:
+			types = append(types, typ.Elem)
+		case typ.Kind == logschema.Map:
+			types = append(types, typ.Key, typ.Value)
 		default:
 			known = false
 			types = append(types, nil)
 		}
 	}
 	if d.Ordinality {
-		types = append(types, &hiveType{kind: "bigint"})
+		types = append(types, &logschema.Type{Kind: logschema.Primitive, Name: "bigint"})
 	}
 	return types, known
 }
 
 // chainType is the type of a plain identifier chain naming a log table
 // column (qualified or not) and a path into it, or nil.
-func (c *Catalog) chainType(refs *Refs, bases []baseRef, src []string, block int) *hiveType {
+func (c *Catalog) chainType(refs *Refs, bases []baseRef, src []string, block int) *logschema.Type {
 	if len(src) == 0 {
 		return nil
 	}
-	var typ *hiveType
+	var typ *logschema.Type
 	rest := src[1:]
 	if len(src) >= 2 {
 		if i := findBase(refs, bases, src[0], block); i >= 0 {
@@ -422,10 +334,10 @@ func (c *Catalog) chainType(refs *Refs, bases []baseRef, src []string, block int
 		}
 	}
 	for _, step := range rest {
-		if typ == nil || typ.kind != "struct" {
+		if typ == nil || typ.Kind != logschema.Struct {
 			return nil
 		}
-		typ = typ.fields[step]
+		typ, _ = typ.Field(step)
 	}
 	return typ
 }
@@ -445,7 +357,7 @@ func (c *Catalog) walkUnnest(refs *Refs, bases []baseRef, d *Derived, name strin
 	if idx >= len(types) || types[idx] == nil {
 		return nil
 	}
-	return types[idx].walk(path)
+	return walk(types[idx], path)
 }
 
 func (c *Catalog) knownOutput(refs *Refs, bases []baseRef, name string) bool {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/logschema"
 )
 
 func TestTokenizeSkipsStringsCommentsAndKeepsQuotedNames(t *testing.T) {
@@ -160,22 +162,22 @@ func TestCheckQueryRejectsBadQueries(t *testing.T) {
 	}
 }
 
-func TestParseHiveTypeWalksStructsArraysAndMaps(t *testing.T) {
-	typ, err := parseHiveType("struct<a:string,b:array<struct<c:int>>,m:map<string,struct<d:string>>,x:decimal(10,2)>")
+func TestWalkFollowsStructsArraysAndMaps(t *testing.T) {
+	typ, err := logschema.ParseType("struct<a:string,b:array<struct<c:int>>,m:map<string,struct<d:string>>,x:decimal(10,2)>")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ok := range [][]string{{"a"}, {"b", "[]", "c"}, {"m", "[]", "d"}, {"x"}, {"*"}} {
-		if err := typ.walk(ok); err != nil {
+		if err := walk(typ, ok); err != nil {
 			t.Errorf("walk %v: %v", ok, err)
 		}
 	}
 	for _, bad := range [][]string{{"z"}, {"a", "b"}, {"b", "c"}, {"a", "[]"}} {
-		if err := typ.walk(bad); err == nil {
+		if err := walk(typ, bad); err == nil {
 			t.Errorf("walk %v succeeded, want an error", bad)
 		}
 	}
-	if _, err := parseHiveType("struct<a:string"); err == nil {
+	if _, err := logschema.ParseType("struct<a:string"); err == nil {
 		t.Error("parsing an unclosed struct succeeded")
 	}
 }

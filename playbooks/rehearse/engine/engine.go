@@ -5,11 +5,11 @@
 // The tables are the Glue tables of constructs/logschema: same names, in a
 // database ir_workshop (so ir_workshop.cloudtrail_logs and a bare
 // cloudtrail_logs both resolve, and so does awsdatacatalog.ir_workshop.x),
-// same columns and types (Hive types mapped to DuckDB types by ParseHiveType),
-// same partition columns, whose values come from each file's path as
-// Athena's partition projection computes them from the table's path
-// template. Each table's files are read the way its SerDe reads them: the
-// CloudTrail SerDe, the OpenX JSON SerDe and LazySimpleSerDe.
+// same columns and types (Hive types parsed by logschema.ParseType, mapped
+// to DuckDB types by DuckDBType), same partition columns, whose values come
+// from each file's path as Athena's partition projection computes them from
+// the table's path template. Each table's files are read the way its SerDe
+// reads them: the CloudTrail SerDe, the OpenX JSON SerDe and LazySimpleSerDe.
 //
 // The Athena (Trino) functions that the queries use and DuckDB lacks, or has
 // with other semantics, are SQL macros (see Macros); session settings make
@@ -107,7 +107,7 @@ func Open() (*Engine, error) {
 	for _, t := range e.tables {
 		defs := make([]string, len(t.cols))
 		for i, c := range t.cols {
-			defs[i] = QuoteIdent(c.name) + " " + c.typ.DuckDB()
+			defs[i] = QuoteIdent(c.name) + " " + DuckDBType(c.typ)
 		}
 		stmt := fmt.Sprintf("CREATE TABLE %s (%s)", t.qualified(), strings.Join(defs, ", "))
 		if _, err := e.db.Exec(stmt); err != nil {
@@ -121,7 +121,7 @@ func Open() (*Engine, error) {
 func newTable(t logschema.Table) (table, error) {
 	tt := table{Table: t}
 	for _, c := range t.AllColumns() {
-		typ, err := ParseHiveType(c.Type)
+		typ, err := logschema.ParseType(c.Type)
 		if err != nil {
 			return table{}, fmt.Errorf("table %s, column %s: %w", t.Name, c.Name, err)
 		}

@@ -110,8 +110,8 @@ func TestTablesHaveLogschemaColumnsAndTypes(t *testing.T) {
 			t.Fatalf("%s has %d columns, logschema %d", table.Name, len(rows), len(cols))
 		}
 		for i, c := range cols {
-			typ, _ := ParseHiveType(c.Type)
-			want := typ.DuckDB()
+			typ, _ := logschema.ParseType(c.Type)
+			want := DuckDBType(typ)
 			got := rows[i][1]
 			// DuckDB spells struct fields unquoted where it can.
 			if rows[i][0] != c.Name || strings.ReplaceAll(want, `"`, "") != strings.ReplaceAll(got, `"`, "") {

@@ -27,7 +27,7 @@ const (
 // column is a table column with its parsed type.
 type column struct {
 	name string
-	typ  *HiveType
+	typ  *logschema.Type
 }
 
 // reader turns the content of one file into rows of values for the
@@ -185,13 +185,13 @@ func lookup(obj map[string]json.RawMessage, key string, insensitive bool) (json.
 // jsonValue converts a JSON value into the Go value that the DuckDB
 // appender takes for t. JSON null is NULL; a value that does not fit the type
 // is NULL too, as the Hive JSON SerDes make it, except where noted.
-func jsonValue(raw json.RawMessage, t *HiveType, insensitive bool) (any, error) {
+func jsonValue(raw json.RawMessage, t *logschema.Type, insensitive bool) (any, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
 	switch t.Kind {
-	case Struct:
+	case logschema.Struct:
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(raw, &obj) != nil {
 			return nil, nil
@@ -208,7 +208,7 @@ func jsonValue(raw json.RawMessage, t *HiveType, insensitive bool) (any, error) 
 			}
 		}
 		return m, nil
-	case Array:
+	case logschema.Array:
 		var items []json.RawMessage
 		if json.Unmarshal(raw, &items) != nil {
 			return nil, nil
@@ -222,7 +222,7 @@ func jsonValue(raw json.RawMessage, t *HiveType, insensitive bool) (any, error) 
 			list[i] = v
 		}
 		return list, nil
-	case Map:
+	case logschema.Map:
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 			return nil, nil
@@ -259,7 +259,7 @@ func jsonValue(raw json.RawMessage, t *HiveType, insensitive bool) (any, error) 
 		}
 		return textValue(s, t)
 	case '{', '[':
-		if t.base() != "string" && t.base() != "varchar" && t.base() != "char" {
+		if t.Base() != "string" && t.Base() != "varchar" && t.Base() != "char" {
 			return nil, nil
 		}
 		var b bytes.Buffer
@@ -274,11 +274,11 @@ func jsonValue(raw json.RawMessage, t *HiveType, insensitive bool) (any, error) 
 // textValue converts text to the appender value of a primitive type; text
 // that does not parse as the type is NULL, as in Hive. A nested type from
 // text is not supported.
-func textValue(s string, t *HiveType) (any, error) {
-	if t.Kind != Primitive {
+func textValue(s string, t *logschema.Type) (any, error) {
+	if t.Kind != logschema.Primitive {
 		return nil, fmt.Errorf("%s from delimited text is not supported", t)
 	}
-	switch t.base() {
+	switch t.Base() {
 	case "string", "varchar", "char":
 		return s, nil
 	case "tinyint":
