@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -95,39 +93,30 @@ func TestSimulationProfilesAuthenticateAsSimulationUsers(t *testing.T) {
 	}
 
 	// moto's CloudFormation does not create AWS::SecretsManager::Secret
-	// (moto.UnmodeledTypes), so the test plays its part: for each secret of
-	// the template it issues a new access key to the IAM user that the stack
-	// created (the secret half of the stack's own key went only into the
-	// secret), and stores it through the Secrets Manager API under the
-	// secret's name, in the JSON shape that the template's SecretString
-	// declares.
-	secrets := templateSecrets(t)
+	// (moto.UnmodeledTypes), so the test plays its part (see
+	// moto.IssueSimulationSecrets), storing the first secret only until the
+	// script has been seen to name the missing one.
+	secrets := moto.IssueSimulationSecrets(t, s, admin, simulationTemplate)
 	if len(secrets) != len(simulationProfiles) {
 		t.Fatalf("%s declares %d secrets, want %d", simulationTemplate, len(secrets), len(simulationProfiles))
 	}
 	var secretKeys []string
-	values := make([]string, len(secrets))
-	for i, secret := range secrets {
-		var key struct {
-			AccessKey struct{ AccessKeyId, SecretAccessKey string }
-		}
-		s.MustAWSJSON(t, admin, &key, "iam", "create-access-key", "--user-name", secret.user)
-		values[i] = secret.render(t, key.AccessKey.AccessKeyId, key.AccessKey.SecretAccessKey)
-		secretKeys = append(secretKeys, key.AccessKey.SecretAccessKey)
+	for _, secret := range secrets {
+		secretKeys = append(secretKeys, secret.SecretAccessKey)
 	}
-	createSecret(t, s, admin, secrets[0].name, values[0])
+	secrets[0].Store(t, s, admin)
 
 	t.Run("MissingSecretIsNamedAndNothingIsWritten", func(t *testing.T) {
 		res := runScript(t, admin, profilesScript)
-		if res.code != 1 || !strings.Contains(res.stderr, "cannot read secret "+secrets[1].name) {
-			t.Errorf("exit %d, want 1 naming secret %s\nstdout: %s\nstderr: %s", res.code, secrets[1].name, res.stdout, res.stderr)
+		if res.code != 1 || !strings.Contains(res.stderr, "cannot read secret "+secrets[1].Name) {
+			t.Errorf("exit %d, want 1 naming secret %s\nstdout: %s\nstderr: %s", res.code, secrets[1].Name, res.stdout, res.stderr)
 		}
 		requireNoSecretIn(t, res, secretKeys)
 		requireNoProfiles(t, admin)
 	})
 
-	for i := 1; i < len(secrets); i++ {
-		createSecret(t, s, admin, secrets[i].name, values[i])
+	for _, secret := range secrets[1:] {
+		secret.Store(t, s, admin)
 	}
 	res := runScript(t, admin, profilesScript, "-s", "SimulationStack")
 	if res.code != 0 {
@@ -160,141 +149,6 @@ func TestSimulationProfilesAuthenticateAsSimulationUsers(t *testing.T) {
 			}
 		})
 	}
-}
-
-// templateSecret is an AWS::SecretsManager::Secret of the SimulationStack
-// template: its name, the IAM user whose access key it holds, and the
-// Fn::Join that builds its SecretString.
-type templateSecret struct {
-	name, user string
-	accessKey  string // logical ID of the AWS::IAM::AccessKey
-	parts      []any  // the list that Fn::Join concatenates
-	resources  map[string]any
-}
-
-// templateSecrets reads the secrets of the SimulationStack template, sorted by
-// name.
-func templateSecrets(t *testing.T) []templateSecret {
-	t.Helper()
-	template, err := moto.ReadTemplate(simulationTemplate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resources, _ := template["Resources"].(map[string]any)
-	var secrets []templateSecret
-	for id, res := range resources {
-		res, _ := res.(map[string]any)
-		if res["Type"] != "AWS::SecretsManager::Secret" {
-			continue
-		}
-		props, _ := res["Properties"].(map[string]any)
-		secret := templateSecret{resources: resources}
-		secret.name, _ = props["Name"].(string)
-		join, _ := props["SecretString"].(map[string]any)["Fn::Join"].([]any)
-		if secret.name == "" || len(join) != 2 || join[0] != "" {
-			t.Fatalf("secret %s: want a literal Name and a SecretString of Fn::Join with an empty delimiter", id)
-		}
-		secret.parts, _ = join[1].([]any)
-		for _, part := range secret.parts {
-			if target := intrinsicTarget(part); resourceType(resources, target) == "AWS::IAM::AccessKey" {
-				secret.accessKey = target
-			}
-		}
-		keyProps, _ := resources[secret.accessKey].(map[string]any)["Properties"].(map[string]any)
-		secret.user = userName(resources, keyProps["UserName"])
-		if secret.accessKey == "" || secret.user == "" {
-			t.Fatalf("secret %s: cannot tell which IAM user's access key it holds", id)
-		}
-		secrets = append(secrets, secret)
-	}
-	slices.SortFunc(secrets, func(a, b templateSecret) int { return strings.Compare(a.name, b.name) })
-	return secrets
-}
-
-// render evaluates the secret's Fn::Join with the given access key, as
-// CloudFormation would with the key it created, and checks that the result
-// is JSON.
-func (s templateSecret) render(t *testing.T, keyID, secretKey string) string {
-	t.Helper()
-	var b strings.Builder
-	for _, part := range s.parts {
-		switch part := part.(type) {
-		case string:
-			b.WriteString(part)
-		case map[string]any:
-			target := intrinsicTarget(part)
-			switch {
-			case part["Ref"] != nil && target == s.accessKey:
-				b.WriteString(keyID)
-			case part["Fn::GetAtt"] != nil && target == s.accessKey && getAttName(part) == "SecretAccessKey":
-				b.WriteString(secretKey)
-			case part["Ref"] != nil && resourceType(s.resources, target) == "AWS::IAM::User":
-				b.WriteString(userName(s.resources, part))
-			default:
-				t.Fatalf("secret %s: cannot render %v", s.name, part)
-			}
-		default:
-			t.Fatalf("secret %s: cannot render %v", s.name, part)
-		}
-	}
-	if !json.Valid([]byte(b.String())) {
-		t.Fatalf("secret %s: the template's SecretString does not render to JSON", s.name)
-	}
-	return b.String()
-}
-
-// intrinsicTarget returns the logical ID that a Ref or Fn::GetAtt names.
-func intrinsicTarget(v any) string {
-	m, _ := v.(map[string]any)
-	if id, ok := m["Ref"].(string); ok {
-		return id
-	}
-	if att, ok := m["Fn::GetAtt"].([]any); ok && len(att) == 2 {
-		id, _ := att[0].(string)
-		return id
-	}
-	return ""
-}
-
-func getAttName(v map[string]any) string {
-	att, _ := v["Fn::GetAtt"].([]any)
-	if len(att) != 2 {
-		return ""
-	}
-	name, _ := att[1].(string)
-	return name
-}
-
-func resourceType(resources map[string]any, id string) string {
-	res, _ := resources[id].(map[string]any)
-	typ, _ := res["Type"].(string)
-	return typ
-}
-
-// userName resolves a UserName value: a literal, or a Ref to an IAM user with
-// a literal UserName.
-func userName(resources map[string]any, v any) string {
-	if name, ok := v.(string); ok {
-		return name
-	}
-	id := intrinsicTarget(v)
-	if resourceType(resources, id) != "AWS::IAM::User" {
-		return ""
-	}
-	props, _ := resources[id].(map[string]any)["Properties"].(map[string]any)
-	name, _ := props["UserName"].(string)
-	return name
-}
-
-// createSecret stores value under name in the emulator's Secrets Manager,
-// passing it in a file rather than on the command line.
-func createSecret(t *testing.T, s *moto.Server, env []string, name, value string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "secret.json")
-	if err := os.WriteFile(path, []byte(value), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.MustAWS(t, env, "secretsmanager", "create-secret", "--name", name, "--secret-string", "file://"+path)
 }
 
 // requireNoSecretIn fails the test if the script printed a secret access key.

@@ -93,22 +93,20 @@ func newWorkshop(t *testing.T) *workshop {
 	// moto's CloudFormation creates no AWS::SecretsManager::Secret (see
 	// moto.UnmodeledTypes), so the test stores each simulation user's secret
 	// itself, as test/e2e does: a new access key of the user the stack
-	// created, under the secret name the stack outputs, in the JSON shape the
-	// template's SecretString has.
+	// created, under the template's secret name, in the JSON shape the
+	// template's SecretString has. The stack's outputs name those secrets.
+	provisioned := map[string]string{} // secret name → IAM user
+	for _, sec := range moto.ProvisionSimulationSecrets(t, s, env, simulationTemplate) {
+		provisioned[sec.Name] = sec.User
+	}
 	for _, sec := range simulationSecrets {
 		name := simulationOut[sec.output]
 		if name == "" {
 			t.Fatalf("SimulationStack has no output %s", sec.output)
 		}
-		var key struct {
-			AccessKey struct{ AccessKeyId, SecretAccessKey string }
+		if user, ok := provisioned[name]; !ok || user != sec.user {
+			t.Fatalf("SimulationStack output %s names secret %s, which is not the secret of user %s (secrets: %v)", sec.output, name, sec.user, provisioned)
 		}
-		s.MustAWSJSON(t, env, &key, "iam", "create-access-key", "--user-name", sec.user)
-		value, _ := json.Marshal(map[string]string{
-			"accessKeyId": key.AccessKey.AccessKeyId, "secretAccessKey": key.AccessKey.SecretAccessKey, "userName": sec.user,
-		})
-		s.MustAWS(t, env, "secretsmanager", "create-secret", "--name", name,
-			"--secret-string", "file://"+writeFile(t, "secret.json", string(value)))
 	}
 	mustSucceed(t, runScript(t, "", env, "configure-simulation-profiles.sh"), "configure-simulation-profiles.sh")
 
