@@ -36,13 +36,15 @@ set -euo pipefail
 # when run with `bash -x`.
 { set +x; } 2>/dev/null
 
-readonly prog="${0##*/}"
-readonly region_pattern='^[a-z]{2}(-[a-z]+)+-[0-9]+$'
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/common.sh
+source "$script_dir/lib/common.sh"
+
 readonly stack_pattern='^[A-Za-z][A-Za-z0-9-]{0,127}$'
 
 usage() {
   cat <<EOF
-Usage: $prog [-r REGION] [-p PROFILE] [-s STACK]
+Usage: $IR_PROG [-r REGION] [-p PROFILE] [-s STACK]
 
 Write the AWS CLI profiles credential_exposure and crypto_mining from the
 access keys that STACK keeps in AWS Secrets Manager.
@@ -57,81 +59,27 @@ access keys that STACK keeps in AWS Secrets Manager.
 EOF
 }
 
-# usage_error MESSAGE: the message and the usage on stderr, exit 2.
-usage_error() {
-  printf '%s: %s\n' "$prog" "$1" >&2
-  usage >&2
-  exit 2
-}
-
-# fail MESSAGE...: one line per argument on stderr, exit 1.
-fail() {
-  printf '%s: %s\n' "$prog" "$1" >&2
-  shift
-  if (($# > 0)); then
-    printf '  %s\n' "$@" >&2
-  fi
-  exit 1
-}
-
-region="${AWS_REGION:-${AWS_DEFAULT_REGION:-}}"
-profile="${AWS_PROFILE:-}"
 stack=SimulationStack
-
 while getopts ':hr:p:s:' opt; do
   case "$opt" in
-    h) usage; exit 0 ;;
-    r) region="$OPTARG" ;;
-    p) profile="$OPTARG" ;;
-    s) stack="$OPTARG" ;;
-    :) usage_error "option -$OPTARG needs a value" ;;
-    *) usage_error "unknown option -$OPTARG" ;;
+    s) check_value s "$OPTARG"; stack="$OPTARG" ;;
+    *) common_option "$opt" "${OPTARG:-}" ;;
   esac
 done
 shift $((OPTIND - 1))
-if (($# > 0)); then
-  usage_error "unexpected argument: $1"
-fi
+no_operands "$@"
 
-for tool in aws jq; do
-  command -v "$tool" >/dev/null || fail "$tool is not installed; this script needs bash, the AWS CLI and jq"
-done
+require_tools aws jq
 
-if [[ -z "$stack" || ! "$stack" =~ $stack_pattern ]]; then
+if [[ ! "$stack" =~ $stack_pattern ]]; then
   usage_error "stack name '$stack' is not a CloudFormation stack name"
 fi
 
-# aws_as_caller ARGS...: the AWS CLI with the caller's profile, if any.
-aws_as_caller() {
-  if [[ -n "$profile" ]]; then
-    aws --profile "$profile" "$@"
-  else
-    aws "$@"
-  fi
-}
+resolve_region
+ir_init
 
-if [[ -z "$region" ]]; then
-  region="$(aws_as_caller configure get region 2>/dev/null || true)"
-fi
-if [[ -z "$region" ]]; then
-  usage_error "no region: pass -r REGION or set AWS_REGION"
-fi
-if [[ ! "$region" =~ $region_pattern ]]; then
-  usage_error "region '$region' is not an AWS region name such as us-east-1"
-fi
-
-umask 077
-errors="$(mktemp)"
-trap 'rm -f "$errors"' EXIT
-
-# aws_error: the first non-blank lines of the last AWS CLI call's error output.
-aws_error() {
-  grep -v '^[[:space:]]*$' "$errors" | head -n 5 || true
-}
-
-if ! stack_json="$(aws_as_caller cloudformation describe-stacks --region "$region" \
-  --stack-name "$stack" --output json 2>"$errors")"; then
-  fail "cannot read stack $stack in $region: is it deployed (cdk deploy $stack), and may these credentials describe it?" \
+if ! stack_json="$(awsx cloudformation describe-stacks --stack-name "$stack")"; then
+  die "cannot read stack $stack in $aws_region: is it deployed (cdk deploy $stack), and may these credentials describe it?" \
     "$(aws_error)"
 fi
 
@@ -148,11 +96,10 @@ read_secret() {
   local new_profile="$1" output="$2" name secret_json
   name="$(stack_output "$output")"
   if [[ -z "$name" ]]; then
-    fail "stack $stack in $region has no output $output; is $stack the simulation stack?"
+    die "stack $stack in $aws_region has no output $output; is $stack the simulation stack?"
   fi
-  if ! secret_json="$(aws_as_caller secretsmanager get-secret-value --region "$region" \
-    --secret-id "$name" --query SecretString --output text 2>"$errors")"; then
-    fail "cannot read secret $name (output $output of stack $stack) for profile $new_profile; no profile was written" \
+  if ! secret_json="$(awsx secretsmanager get-secret-value --secret-id "$name" --query SecretString --output text)"; then
+    die "cannot read secret $name (output $output of stack $stack) for profile $new_profile; no profile was written" \
       "$(aws_error)"
   fi
   # jq reads the secret on stdin; its own errors could quote the input, so
@@ -161,7 +108,7 @@ read_secret() {
   secret_key="$(jq -r '.secretAccessKey // empty | strings' <<<"$secret_json" 2>/dev/null || true)"
   user_name="$(jq -r '.userName // empty | strings' <<<"$secret_json" 2>/dev/null || true)"
   if [[ -z "$key_id" || -z "$secret_key" ]]; then
-    fail "secret $name is not a JSON object with accessKeyId and secretAccessKey; no profile was written"
+    die "secret $name is not a JSON object with accessKeyId and secretAccessKey; no profile was written"
   fi
 }
 
@@ -177,8 +124,8 @@ unset key_id secret_key user_name
 write_profile() {
   aws configure set aws_access_key_id "$2" --profile "$1"
   aws configure set aws_secret_access_key "$3" --profile "$1"
-  aws configure set region "$region" --profile "$1"
-  printf 'profile %s: IAM user %s, region %s\n' "$1" "${4:-(unnamed)}" "$region"
+  aws configure set region "$aws_region" --profile "$1"
+  printf 'profile %s: IAM user %s, region %s\n' "$1" "${4:-(unnamed)}" "$aws_region"
 }
 
 write_profile credential_exposure "$exposure_key_id" "$exposure_secret_key" "$exposure_user"

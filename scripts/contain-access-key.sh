@@ -84,14 +84,7 @@ require_pattern k "$key_id" '^AKIA[A-Z0-9]{16}$' "an IAM user access key ID such
 if [[ -n "$user_name" ]]; then
   require_pattern u "$user_name" '^[A-Za-z0-9+=,.@_-]{1,64}$' "an IAM user name"
 fi
-if [[ -n "$incident" ]]; then
-  require_pattern n "$incident" '^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$' "an incident ID (letters, digits and _.:/=+@-)"
-fi
-resolve_region
-ir_init
-incident="${incident:-$(new_id ir)}"
-
-check_identity
+response_begin
 
 # Step 1: the key's user.
 if [[ -z "$user_name" ]]; then

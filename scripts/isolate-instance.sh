@@ -81,14 +81,7 @@ if [[ -z "$instance_id" ]]; then
   usage_error "missing -i INSTANCE_ID"
 fi
 require_pattern i "$instance_id" '^i-[0-9a-f]{8,17}$' "an instance ID such as i-0123456789abcdef0"
-if [[ -n "$incident" ]]; then
-  require_pattern n "$incident" '^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$' "an incident ID (letters, digits and _.:/=+@-)"
-fi
-resolve_region
-ir_init
-incident="${incident:-$(new_id ir)}"
-
-check_identity
+response_begin
 
 # describe: the instance as JSON.
 describe() {

@@ -93,21 +93,11 @@ if [[ -n "$state_file" ]]; then
 fi
 ir_init
 
-run_id="$(new_id ce)"
-set_app_id "$run_id"
-state_file="${state_file:-$PWD/$simulation-$run_id.json}"
-
 # at_exit STATUS: a run that stops early is marked failed, with how to undo.
 at_exit() {
-  if [[ "$1" != 0 && -n "$IR_STATE_FILE" && -s "$IR_STATE_FILE" ]]; then
-    (state_status failed) 2>/dev/null || true
-    log "the run stopped before its end; remove what it created with:"
-    log "  $script_dir/undo-credential-exposure.sh -s $IR_STATE_FILE"
-  fi
+  simulation_at_exit "$1" "$script_dir/undo-credential-exposure.sh"
 }
-
-check_identity
-log "run $run_id: acting as $caller_arn in account $caller_account, region $aws_region"
+simulation_begin "$simulation" ce
 
 user_name="ir-persistence-$run_id"
 bucket="ir-recon-$caller_account-$run_id"

@@ -103,21 +103,11 @@ if [[ ! -r "$user_data" ]]; then
   die "cannot read the user data $user_data; keep it next to this script"
 fi
 
-run_id="$(new_id cm)"
-set_app_id "$run_id"
-state_file="${state_file:-$PWD/$simulation-$run_id.json}"
-
 # at_exit STATUS: a run that stops early is marked failed, with how to undo.
 at_exit() {
-  if [[ "$1" != 0 && -n "$IR_STATE_FILE" && -s "$IR_STATE_FILE" ]]; then
-    (state_status failed) 2>/dev/null || true
-    log "the run stopped before its end; remove what it created with:"
-    log "  $script_dir/undo-crypto-mining.sh -s $IR_STATE_FILE"
-  fi
+  simulation_at_exit "$1" "$script_dir/undo-crypto-mining.sh"
 }
-
-check_identity
-log "run $run_id: acting as $caller_arn in account $caller_account, region $aws_region"
+simulation_begin "$simulation" cm
 
 # Step 1: the workshop VPC and its public subnets, and nothing else.
 if [[ -z "$vpc_id" ]]; then

@@ -65,16 +65,7 @@ while getopts ':p:r:s:h' opt; do
 done
 shift $((OPTIND - 1))
 no_operands "$@"
-if [[ -z "$state_file" ]]; then
-  usage_error "missing -s STATE_FILE"
-fi
-if [[ -n "$region_option" && ! "$region_option" =~ $IR_REGION_PATTERN ]]; then
-  usage_error "region '$region_option' is not an AWS region name such as us-east-1"
-fi
-ir_init
-
-state_load "$state_file" "$simulation"
-run_id="$(state_get '.run_id')"
+undo_begin "$simulation"
 account="$(state_get '.account_id')"
 user_name="$(state_get '.resources.iam_user // "" | strings')"
 bucket="$(state_get '.resources.s3_bucket // "" | strings')"

@@ -11,9 +11,12 @@
 # library then gives it:
 #   messages and exits   log, warn, die (exit 1), usage_error (usage, exit 2)
 #   arguments            common_option, check_value, no_operands,
-#                        resolve_region, require_pattern
+#                        resolve_region, require_pattern, check_region_option
 #   set-up and exit      ir_init (tools, private temporary directory, exit
 #                        trap that runs the script's at_exit)
+#   how scripts begin    simulation_begin and simulation_at_exit (simulations),
+#                        undo_begin (undo scripts), response_begin (response
+#                        scripts that tag with an incident ID)
 #   the AWS CLI          awsx (profile, region, JSON output, errors kept for
 #                        aws_error, aws_error_is), awsx_key (signed with a
 #                        key held in memory), check_identity (credentials
@@ -133,6 +136,14 @@ no_operands() {
 require_pattern() {
   if [[ ! "$2" =~ $3 ]]; then
     usage_error "option -$1: '$2' is not $4"
+  fi
+}
+
+# check_region_option: usage error if -r gave a malformed region. For scripts
+# that take the region from elsewhere (a state file) and only compare -r.
+check_region_option() {
+  if [[ -n "$region_option" && ! "$region_option" =~ $IR_REGION_PATTERN ]]; then
+    usage_error "region '$region_option' is not an AWS region name such as us-east-1"
   fi
 }
 
@@ -459,6 +470,65 @@ state_region_and_account() {
   if [[ "$caller_account" != "$state_account" ]]; then
     die "state file $IR_STATE_FILE records account $state_account, but these credentials are for account $caller_account; nothing was changed"
   fi
+}
+
+# ---------------------------------------------------------------------------
+# How scripts begin
+
+# simulation_begin SIMULATION ID_PREFIX: the start of a simulation run, after
+# ir_init: a new run ID PREFIX-... in the global run_id, sent in every AWS
+# CLI call's User-Agent (set_app_id); the global state_file, if -s left it
+# empty, becomes ./SIMULATION-RUN_ID.json; the credentials are checked
+# (check_identity) and the run announced.
+simulation_begin() {
+  run_id="$(new_id "$2")"
+  set_app_id "$run_id"
+  state_file="${state_file:-$PWD/$1-$run_id.json}"
+  check_identity
+  log "run $run_id: acting as $caller_arn in account $caller_account, region $aws_region"
+}
+
+# simulation_at_exit STATUS UNDO_SCRIPT: what a simulation's at_exit does: a
+# run that stops early (STATUS not 0) after writing its state file is marked
+# failed, and the command that removes what it created, UNDO_SCRIPT -s
+# STATE_FILE, is printed.
+simulation_at_exit() {
+  if [[ "$1" != 0 && -n "$IR_STATE_FILE" && -s "$IR_STATE_FILE" ]]; then
+    (state_status failed) 2>/dev/null || true
+    log "the run stopped before its end; remove what it created with:"
+    log "  $2 -s $IR_STATE_FILE"
+  fi
+}
+
+# undo_begin SIMULATION: the start of an undo script, after its options are
+# parsed: usage error unless -s gave the global state_file, or if -r gave a
+# malformed region (the region is the state file's; -r is only compared with
+# it); ir_init; then the state file is loaded and checked as one of
+# SIMULATION (state_load) and its run ID put in the global run_id. No AWS call
+# is made yet.
+undo_begin() {
+  if [[ -z "$state_file" ]]; then
+    usage_error "missing -s STATE_FILE"
+  fi
+  check_region_option
+  ir_init
+  state_load "$state_file" "$1"
+  run_id="$(state_get '.run_id')"
+}
+
+# response_begin: the start of a response script, after its own options are
+# checked: usage error unless the global incident (-n) is empty or an
+# incident ID; the region is resolved (resolve_region); ir_init; incident, if
+# empty, becomes a new ir-... ID; the credentials are checked
+# (check_identity).
+response_begin() {
+  if [[ -n "$incident" ]]; then
+    require_pattern n "$incident" '^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$' "an incident ID (letters, digits and _.:/=+@-)"
+  fi
+  resolve_region
+  ir_init
+  incident="${incident:-$(new_id ir)}"
+  check_identity
 }
 
 # ---------------------------------------------------------------------------
