@@ -52,7 +52,7 @@ var (
 func synthApp(t testing.TB) *synthesized {
 	t.Helper()
 	synthOnce.Do(func() {
-		synthRes, synthErr = synthesize(nil)
+		synthRes, synthErr = synthesize()
 	})
 	if synthErr != nil {
 		t.Fatalf("synthesizing the app: %v", synthErr)
@@ -60,15 +60,11 @@ func synthApp(t testing.TB) *synthesized {
 	return synthRes
 }
 
-// synthesize builds the app from cdk.json's context plus extra and
-// synthesizes it once.
-func synthesize(extra map[string]any) (*synthesized, error) {
+// synthesize builds the app from cdk.json's context and synthesizes it once.
+func synthesize() (*synthesized, error) {
 	ctx, err := workshop.ProjectContext(root)
 	if err != nil {
 		return nil, err
-	}
-	for k, v := range extra {
-		ctx[k] = v
 	}
 	app, err := workshop.NewApp(&workshop.AppProps{Context: ctx, Root: root})
 	if err != nil {

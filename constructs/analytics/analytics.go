@@ -134,9 +134,6 @@ func NewSecurityAnalytics(scope constructs.Construct, id string, props *Security
 	return a
 }
 
-// DatabaseName is the Glue database's name.
-func (a *SecurityAnalytics) DatabaseName() *string { return jsii.String(logschema.Database) }
-
 func (a *SecurityAnalytics) newTable(t logschema.Table, bucket awss3.IBucket, startDate *string, enums map[string]*string) awsglue.CfnTable {
 	params := map[string]*string{
 		"EXTERNAL":                  jsii.String("TRUE"),
