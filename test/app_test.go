@@ -3,19 +3,21 @@ package test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
-	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/workshop"
 )
 
@@ -202,44 +204,73 @@ func TestCommittedTemplatesMatchSynth(t *testing.T) {
 	}
 }
 
-// TestNagFindsNothingUnsuppressed runs the cdk-nag AWS Solutions pack's
-// verdicts: every finding is fixed or suppressed with a reason.
-func TestNagFindsNothingUnsuppressed(t *testing.T) {
-	s := synthApp(t)
-	checked := 0
-	for name, messages := range s.messages {
-		for _, m := range messages {
-			data := fmt.Sprint(m.Entry.Data)
-			if !strings.HasPrefix(data, "AwsSolutions-") {
-				continue
-			}
-			checked++
-			if m.Level == cxapi.SynthesisMessageLevel_ERROR || m.Level == cxapi.SynthesisMessageLevel_WARNING {
-				t.Errorf("%s: unsuppressed cdk-nag finding at %s: %s", name, *m.Id, data)
+// TestNagStopsTheAppOnANonCompliantResource shows the cdk-nag checks live
+// on the path the app takes: a stack with a bare bucket, added to an app
+// that NewApp builds with cdk.json's settings, stops synthesis, and the
+// validation report names the rules and the resource. Without it,
+// TestNagFindsNothingUnsuppressed would pass with the checks switched off.
+func TestNagStopsTheAppOnANonCompliantResource(t *testing.T) {
+	ctx, err := workshop.ProjectContext(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx[workshop.ContextSimulation] = "false"
+	app, err := workshop.NewApp(&workshop.AppProps{Context: ctx, Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	canary := awscdk.NewStack(app.App, jsii.String("NagCanary"), nil)
+	awss3.NewBucket(canary, jsii.String("Bare"), nil)
+	if msg := cdktest.SynthError(canary); !strings.Contains(msg, "Validation failed") {
+		t.Fatalf("synthesis with a bare bucket did not fail validation: %q", msg)
+	}
+	raw, err := os.ReadFile(filepath.Join(*app.Outdir(), "validation-report.json"))
+	if err != nil {
+		t.Fatalf("reading the validation report: %v", err)
+	}
+	var report struct {
+		PluginReports []struct {
+			Violations []struct {
+				Description         string
+				ViolatingConstructs []struct{ ConstructPath string }
 			}
 		}
 	}
-	t.Logf("%d cdk-nag messages, none an error or a warning", checked)
+	if err := json.Unmarshal(raw, &report); err != nil {
+		t.Fatalf("parsing the validation report: %v", err)
+	}
+	found := map[string]bool{} // "rule at path"
+	for _, plugin := range report.PluginReports {
+		for _, v := range plugin.Violations {
+			rule, _, _ := strings.Cut(v.Description, ":")
+			for _, c := range v.ViolatingConstructs {
+				found[rule+" at "+c.ConstructPath] = true
+			}
+		}
+	}
+	for _, want := range []string{"AwsSolutions-S1 at NagCanary/Bare/Resource", "AwsSolutions-S10 at NagCanary/Bare/Resource"} {
+		if !found[want] {
+			t.Errorf("the validation report lacks %s; it has %v", want, slices.Sorted(maps.Keys(found)))
+		}
+	}
+	for f := range found {
+		if !strings.HasSuffix(f, " at NagCanary/Bare/Resource") {
+			t.Errorf("violation outside the canary: %s", f)
+		}
+	}
 }
 
-// TestNagChecksReportFindings shows the checks are live and that findings
-// reach the assembly's messages, where TestNagFindsNothingUnsuppressed looks:
-// a bare bucket in a scratch app draws the errors the workshop's buckets avoid.
-func TestNagChecksReportFindings(t *testing.T) {
-	app := awscdk.NewApp(nil)
-	stack := awscdk.NewStack(app, jsii.String("Scratch"), nil)
-	awss3.NewBucket(stack, jsii.String("Bare"), nil)
-	workshop.AddNagChecks(app)
-	messages := app.Synth(nil).GetStackArtifact(stack.ArtifactId()).Messages()
-	found := map[string]bool{}
-	for _, m := range *messages {
-		if m.Level == cxapi.SynthesisMessageLevel_ERROR {
-			found[strings.SplitN(fmt.Sprint(m.Entry.Data), ":", 2)[0]] = true
-		}
-	}
-	for _, rule := range []string{"AwsSolutions-S1", "AwsSolutions-S10"} {
-		if !found[rule] {
-			t.Errorf("cdk-nag did not report %s on a bare bucket; errors: %v", rule, found)
-		}
+// TestNagFindsNothingUnsuppressed reads cdk-nag's verdicts on the app's
+// stacks where `cdk synth` reads them, the stacks' annotations: every
+// finding is fixed or suppressed with a reason.
+func TestNagFindsNothingUnsuppressed(t *testing.T) {
+	s := synthApp(t)
+	nag := assertions.Match_StringLikeRegexp(jsii.String("^AwsSolutions-"))
+	for _, name := range s.app.StackNames() {
+		cdktest.Assert(t, name+" has no unsuppressed cdk-nag finding", func() {
+			found := assertions.Annotations_FromStack(s.app.Stack(name))
+			found.HasNoError(jsii.String("*"), nag)
+			found.HasNoWarning(jsii.String("*"), nag)
+		})
 	}
 }

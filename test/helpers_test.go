@@ -21,20 +21,6 @@ func resources(tmpl map[string]any, typ string) map[string]map[string]any {
 	return out
 }
 
-// only returns the single resource of type typ, failing the test unless
-// there is exactly one.
-func only(t *testing.T, tmpl map[string]any, typ string) (string, map[string]any) {
-	t.Helper()
-	found := resources(tmpl, typ)
-	if len(found) != 1 {
-		t.Fatalf("want exactly one %s, found %d: %v", typ, len(found), keys(found))
-	}
-	for id, r := range found {
-		return id, r
-	}
-	return "", nil
-}
-
 // props returns a resource's Properties.
 func props(r map[string]any) map[string]any {
 	p, _ := r["Properties"].(map[string]any)

@@ -6,19 +6,20 @@ import (
 	"testing"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/analytics"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/irroles"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logschema"
 )
 
-var roleNames = []string{irroles.AnalystRoleName, irroles.AdminRoleName, irroles.BreakGlassRoleName, irroles.DeployRoleName}
+var roleNames = []string{irroles.DefaultAnalystRoleName, irroles.DefaultAdminRoleName, irroles.DefaultBreakGlassRoleName, irroles.DefaultDeployRoleName}
 
 func TestRolesTrustOnlyTheBasePrincipal(t *testing.T) {
 	tmpl := synthApp(t).json["WorkshopStack"]
 	wantManaged := map[string][]string{
-		irroles.AnalystRoleName:    {"arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/AWSCloudShellFullAccess"},
-		irroles.AdminRoleName:      nil,
-		irroles.BreakGlassRoleName: {"arn:aws:iam::aws:policy/AdministratorAccess"},
-		irroles.DeployRoleName:     nil,
+		irroles.DefaultAnalystRoleName:    {"arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/AWSCloudShellFullAccess"},
+		irroles.DefaultAdminRoleName:      nil,
+		irroles.DefaultBreakGlassRoleName: {"arn:aws:iam::aws:policy/AdministratorAccess"},
+		irroles.DefaultDeployRoleName:     nil,
 	}
 	r := newResolver(tmpl)
 	for _, name := range roleNames {
@@ -56,7 +57,7 @@ func TestRolePolicyActionsExistAndResourcesAreOfTheirKind(t *testing.T) {
 	r := newResolver(tmpl)
 	for _, name := range roleNames {
 		_, stmts, _ := rolePolicy(t, tmpl, name)
-		if name != irroles.BreakGlassRoleName && len(stmts) == 0 {
+		if name != irroles.DefaultBreakGlassRoleName && len(stmts) == 0 {
 			t.Errorf("%s has no statements", name)
 		}
 		for _, st := range stmts {
@@ -96,18 +97,13 @@ func TestRolePolicyActionsExistAndResourcesAreOfTheirKind(t *testing.T) {
 // TestAnalystRoleIsScopedToThisWorkshop pins the analyst's grants to the
 // workshop's own workgroup, catalog objects and buckets.
 func TestAnalystRoleIsScopedToThisWorkshop(t *testing.T) {
-	tmpl := synthApp(t).json["WorkshopStack"]
-	logBucket, _ := archiveIDs(t, tmpl)
-	logs := "arn:aws:s3:::" + strings.ToLower(logBucket)
-	var results string
-	for id := range resources(tmpl, "AWS::S3::Bucket") {
-		if id != logBucket && !strings.Contains(id, "AccessLogs") {
-			results = "arn:aws:s3:::" + strings.ToLower(id)
-		}
-	}
-	workgroup := "arn:aws:athena:us-east-1:111122223333:workgroup/" + analytics.WorkGroupName
+	ws := synthApp(t).app.Workshop
+	// The resolver names a bucket after its lower-cased logical ID.
+	logs := "arn:aws:s3:::" + strings.ToLower(cdktest.LogicalID(ws.LogArchive.Bucket))
+	results := "arn:aws:s3:::" + strings.ToLower(cdktest.LogicalID(ws.Analytics.ResultsBucket))
+	workgroup := "arn:aws:athena:us-east-1:111122223333:workgroup/" + analytics.DefaultWorkGroupName
 	table := "arn:aws:glue:us-east-1:111122223333:table/" + logschema.Database + "/" + logschema.CloudTrailTable
-	checkGrants(t, irroles.AnalystRoleName, []grantCase{
+	checkGrants(t, irroles.DefaultAnalystRoleName, []grantCase{
 		{"athena:StartQueryExecution", workgroup, true},
 		{"athena:GetQueryResults", workgroup, true},
 		{"athena:StartQueryExecution", "arn:aws:athena:us-east-1:111122223333:workgroup/primary", false},
@@ -129,9 +125,9 @@ func TestAnalystRoleIsScopedToThisWorkshop(t *testing.T) {
 }
 
 func TestAdminRoleManagesAthenaAndGlueInThisAccountOnly(t *testing.T) {
-	checkGrants(t, irroles.AdminRoleName, []grantCase{
+	checkGrants(t, irroles.DefaultAdminRoleName, []grantCase{
 		{"athena:CreateWorkGroup", "arn:aws:athena:us-east-1:111122223333:workgroup/new", true},
-		{"athena:UpdateWorkGroup", "arn:aws:athena:us-east-1:111122223333:workgroup/" + analytics.WorkGroupName, true},
+		{"athena:UpdateWorkGroup", "arn:aws:athena:us-east-1:111122223333:workgroup/" + analytics.DefaultWorkGroupName, true},
 		{"athena:CreateDataCatalog", "arn:aws:athena:us-east-1:111122223333:datacatalog/extra", true},
 		{"athena:ListWorkGroups", "*", true},
 		{"glue:CreateTable", "arn:aws:glue:us-east-1:111122223333:table/" + logschema.Database + "/s3_access_logs", true},

@@ -1,6 +1,7 @@
-// Package test holds the assertion tests of the workshop's CDK app. The app is
-// synthesized once per test binary (synthApp) and shared by every assertion:
-// each synthesis costs seconds through jsii.
+// Package test holds the stack-level and whole-app tests of the workshop's
+// CDK app; each construct's own tests sit beside it in constructs/NAME. The
+// app is synthesized once per test binary (synthApp) and shared by every
+// assertion: each synthesis costs seconds through jsii.
 package test
 
 import (
@@ -10,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/workshop"
@@ -37,9 +37,6 @@ type synthesized struct {
 	// assert holds an assertions.Template for each stack, built from json
 	// (assertions.Template_FromStack would synthesize the app again).
 	assert map[string]assertions.Template
-	// messages holds each stack's synthesis annotations (cdk-nag's among
-	// them), read from the same assembly.
-	messages map[string][]*cxapi.SynthesisMessage
 }
 
 var (
@@ -76,9 +73,8 @@ func synthesize() (*synthesized, error) {
 	}
 	assembly := app.Synth(nil) // the cached assembly of SynthYAML
 	s := &synthesized{app: app, yaml: y,
-		json:     map[string]map[string]any{},
-		assert:   map[string]assertions.Template{},
-		messages: map[string][]*cxapi.SynthesisMessage{},
+		json:   map[string]map[string]any{},
+		assert: map[string]assertions.Template{},
 	}
 	for _, name := range app.StackNames() {
 		artifact := assembly.GetStackArtifact(app.Stack(name).ArtifactId())
@@ -92,7 +88,6 @@ func synthesize() (*synthesized, error) {
 		}
 		s.json[name] = m
 		s.assert[name] = assertions.Template_FromJSON(&m, nil)
-		s.messages[name] = *artifact.Messages()
 	}
 	return s, nil
 }

@@ -104,49 +104,6 @@ func TestNoOutputCarriesASecretAccessKey(t *testing.T) {
 	}
 }
 
-func TestSimulationSecretsHoldTheStacksOwnAccessKeys(t *testing.T) {
-	tmpl := synthApp(t).json[workshop.SimulationStackName]
-	users := map[string]string{} // logical ID -> user name
-	for id, u := range resources(tmpl, "AWS::IAM::User") {
-		users[id] = props(u)["UserName"].(string)
-	}
-	if len(users) != 2 {
-		t.Fatalf("users %v", users)
-	}
-	keysOf := map[string]string{} // user logical ID -> access key logical ID
-	for id, k := range resources(tmpl, "AWS::IAM::AccessKey") {
-		keysOf[at(t, props(k), "UserName", "Ref").(string)] = id
-	}
-	secrets := resources(tmpl, "AWS::SecretsManager::Secret")
-	if len(secrets) != 2 {
-		t.Fatalf("secrets %v", keys(secrets))
-	}
-	for userID, userName := range users {
-		keyID := keysOf[userID]
-		if keyID == "" {
-			t.Errorf("user %s has no access key", userName)
-			continue
-		}
-		want := map[string]any{"Fn::Join": []any{"", []any{
-			`{"` + simprincipal.SecretKeyAccessKeyID + `":"`, ref(keyID),
-			`","` + simprincipal.SecretKeySecretAccessKey + `":"`, getAtt(keyID, "SecretAccessKey"),
-			`","` + simprincipal.SecretKeyUserName + `":"`, ref(userID), `"}`,
-		}}}
-		found := false
-		for _, sec := range secrets {
-			if props(sec)["Name"] == simprincipal.SecretPrefix+userName {
-				found = true
-				if !equalJSON(props(sec)["SecretString"], want) {
-					t.Errorf("secret of %s holds %s, want the user's own key", userName, compact(props(sec)["SecretString"]))
-				}
-			}
-		}
-		if !found {
-			t.Errorf("no secret named %s%s", simprincipal.SecretPrefix, userName)
-		}
-	}
-}
-
 // TestSimulationUsersAreDeliberateAndDocumentedWeaknesses pins the broad
 // policies and that cdk-nag's findings on them are suppressed with reasons.
 func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
@@ -210,7 +167,7 @@ func TestDeployRoleCanDeploySimulationStackAndLittleElse(t *testing.T) {
 	workshopTmpl := s.json[workshop.WorkshopStackName]
 	sim := s.json[workshop.SimulationStackName]
 	r := newResolver(workshopTmpl)
-	_, stmts, _ := rolePolicy(t, workshopTmpl, irroles.DeployRoleName)
+	_, stmts, _ := rolePolicy(t, workshopTmpl, irroles.DefaultDeployRoleName)
 
 	type need struct{ action, resource string }
 	stackARN := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/0f1e2d3c-0000-4000-8000-000000000000", testRegion, testAccount, workshop.SimulationStackName)
@@ -280,7 +237,7 @@ func TestDeployRoleCanDeploySimulationStackAndLittleElse(t *testing.T) {
 		{"iam:AttachUserPolicy", userARN(workshop.CredentialExposureUser)},
 		{"iam:PutRolePolicy", fmt.Sprintf("arn:aws:iam::%s:role/SecurityDeployRole", testAccount)},
 		{"iam:CreateServiceLinkedRole", fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/ec2.amazonaws.com/x", testAccount)},
-		{"secretsmanager:GetSecretValue", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s%s-AbC123", testRegion, testAccount, simprincipal.SecretPrefix, workshop.CredentialExposureUser)},
+		{"secretsmanager:GetSecretValue", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s%s-AbC123", testRegion, testAccount, simprincipal.DefaultSecretNamePrefix, workshop.CredentialExposureUser)},
 		{"secretsmanager:CreateSecret", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:prod/db-AbC123", testRegion, testAccount)},
 		{"guardduty:DeleteDetector", fmt.Sprintf("arn:aws:guardduty:%s:%s:detector/12abc34d567e8fa901bc2d34e56789f0", testRegion, testAccount)},
 		{"ec2:RunInstances", "*"},

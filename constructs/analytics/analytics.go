@@ -1,49 +1,78 @@
-// Package analytics provides the workshop's security analytics: an Athena
+// Package analytics provides security analytics over a log bucket: an Athena
 // workgroup with its own encrypted results bucket, a Glue database with one
 // table per log source (defined in package logschema) using partition
-// projection, so no crawler and no MSCK REPAIR are needed, and the playbooks'
-// queries as Athena named queries.
+// projection, so no crawler and no MSCK REPAIR are needed, saved queries as
+// Athena named queries, and the grant that lets a responder query them.
 //
 // Athena and Glue have no stable L2 constructs in aws-cdk-lib, so the
 // workgroup, database, tables and named queries are Cfn resources.
 package analytics
 
 import (
-	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/regioninfo"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/flags"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/validate"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logschema"
 )
 
-// WorkGroupName is the Athena workgroup's fixed name: playbooks, roles and
-// users refer to it.
-const WorkGroupName = "ir-workshop"
+// Defaults of SecurityAnalyticsProps: the workshop's names, which its
+// playbooks, roles and users refer to.
+const (
+	DefaultWorkGroupName = "ir-workshop"
+	DefaultDatabaseName  = logschema.Database
+	// DefaultEngineVersion is Athena's current engine.
+	DefaultEngineVersion = "Athena engine version 3"
+	// DefaultResultsAccessLogsPrefix is the key prefix of the results
+	// bucket's server access logs.
+	DefaultResultsAccessLogsPrefix = "athena-results/"
+)
 
-// DefaultEngineVersion is Athena's current engine.
-const DefaultEngineVersion = "Athena engine version 3"
+// dataCatalog is the Glue Data Catalog as Athena names it.
+const dataCatalog = "AwsDataCatalog"
+
+// What Athena and Glue accept as names.
+var (
+	workGroupName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+	databaseName  = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
+)
 
 // SecurityAnalyticsProps configures a SecurityAnalytics.
 type SecurityAnalyticsProps struct {
-	// Archive holds the logs the tables read; its access log bucket receives
-	// the results bucket's server access logs. Required.
-	Archive *logarchive.LogArchive
+	// LogBucket holds the logs the tables read, under AWSLogs/, for example
+	// a logarchive.LogArchive's Bucket. Required.
+	LogBucket awss3.IBucket
+	// ResultsBucket holds query results. Default: a new hardened bucket.
+	ResultsBucket awss3.IBucket
+	// AccessLogsBucket receives the server access logs of the results bucket
+	// this construct creates, for example a logarchive.LogArchive's
+	// AccessLogsBucket. Default: none (cdk-nag's AwsSolutions-S1 then
+	// reports the results bucket).
+	AccessLogsBucket awss3.IBucket
+	// WorkGroupName names the Athena workgroup. Default DefaultWorkGroupName.
+	WorkGroupName string
+	// DatabaseName names the Glue database of the tables. Default
+	// DefaultDatabaseName.
+	DatabaseName string
 	// EngineVersion is the workgroup's selected engine version, for example a
 	// template parameter's value. Default DefaultEngineVersion.
 	EngineVersion *string
 	// StartDate is the first day of date_partition, yyyy/MM/dd. Required.
 	StartDate *string
 	// Accounts is the comma-separated list of accounts whose logs the tables
-	// cover (account_partition). Required.
+	// cover (account_partition). Default: this stack's account.
 	Accounts *string
 	// VpcIds are the VPCs whose DNS query logs the DNS table covers
 	// (vpc_partition). Required.
@@ -56,35 +85,61 @@ type SecurityAnalyticsProps struct {
 // the named queries.
 type SecurityAnalytics struct {
 	constructs.Construct
-	ResultsBucket awss3.Bucket
+	ResultsBucket awss3.IBucket
 	WorkGroup     awsathena.CfnWorkGroup
 	Database      awsglue.CfnDatabase
 	// Tables by table name.
 	Tables map[string]awsglue.CfnTable
 	// NamedQueries by query name.
 	NamedQueries map[string]awsathena.CfnNamedQuery
+
+	workGroupName string
+	databaseName  string
 }
 
-// NewSecurityAnalytics creates the analytics resources.
+// NewSecurityAnalytics creates the analytics resources. A missing required
+// field or an invalid name stops synthesis with a message that names it.
 func NewSecurityAnalytics(scope constructs.Construct, id string, props *SecurityAnalyticsProps) *SecurityAnalytics {
-	if props == nil || props.Archive == nil || props.StartDate == nil || props.Accounts == nil || len(props.VpcIds) == 0 {
-		panic(fmt.Sprintf("analytics %s: Archive, StartDate, Accounts and VpcIds are required", id))
+	if props == nil {
+		props = &SecurityAnalyticsProps{}
+	}
+	c := constructs.NewConstruct(scope, &id)
+	flags.AccessLogsByBucketPolicy(c)
+	a := &SecurityAnalytics{Construct: c, Tables: map[string]awsglue.CfnTable{}, NamedQueries: map[string]awsathena.CfnNamedQuery{},
+		workGroupName: orDefault(props.WorkGroupName, DefaultWorkGroupName),
+		databaseName:  orDefault(props.DatabaseName, DefaultDatabaseName),
+	}
+	problems := validate.Problems{Props: "SecurityAnalyticsProps"}
+	problems.Require(props.LogBucket == nil, "LogBucket", "the bucket whose logs the tables read")
+	problems.Require(props.StartDate == nil, "StartDate", "the first day (yyyy/MM/dd) the tables cover")
+	problems.Require(len(props.VpcIds) == 0, "VpcIds", "the VPCs whose DNS query logs the DNS table covers")
+	problems.Pattern("WorkGroupName", a.workGroupName, workGroupName, "1 to 128 letters, digits, '.', '-' or '_'")
+	problems.Pattern("DatabaseName", a.databaseName, databaseName, "1 to 255 lower-case letters, digits or '_'")
+	if problems.Stop(c) {
+		return a
 	}
 	engine := props.EngineVersion
 	if engine == nil {
 		engine = jsii.String(DefaultEngineVersion)
 	}
-	c := constructs.NewConstruct(scope, &id)
+	accounts := props.Accounts
+	if accounts == nil {
+		accounts = awscdk.Aws_ACCOUNT_ID()
+	}
 	stack := awscdk.Stack_Of(c)
-	a := &SecurityAnalytics{Construct: c, Tables: map[string]awsglue.CfnTable{}, NamedQueries: map[string]awsathena.CfnNamedQuery{}}
 
-	resultsProps := logarchive.HardenedBucketProps()
-	resultsProps.ServerAccessLogsBucket = props.Archive.AccessLogsBucket
-	resultsProps.ServerAccessLogsPrefix = jsii.String("athena-results/")
-	a.ResultsBucket = awss3.NewBucket(c, jsii.String("ResultsBucket"), resultsProps)
+	a.ResultsBucket = props.ResultsBucket
+	if a.ResultsBucket == nil {
+		resultsProps := logarchive.HardenedBucketProps()
+		if props.AccessLogsBucket != nil {
+			resultsProps.ServerAccessLogsBucket = props.AccessLogsBucket
+			resultsProps.ServerAccessLogsPrefix = jsii.String(DefaultResultsAccessLogsPrefix)
+		}
+		a.ResultsBucket = awss3.NewBucket(c, jsii.String("ResultsBucket"), resultsProps)
+	}
 
 	a.WorkGroup = awsathena.NewCfnWorkGroup(c, jsii.String("WorkGroup"), &awsathena.CfnWorkGroupProps{
-		Name:        jsii.String(WorkGroupName),
+		Name:        jsii.String(a.workGroupName),
 		Description: jsii.String("Incident response workshop: queries over CloudTrail, VPC Flow and DNS logs"),
 		State:       jsii.String("ENABLED"),
 		// Deleting the stack deletes the workgroup with its saved queries.
@@ -103,18 +158,18 @@ func NewSecurityAnalytics(scope constructs.Construct, id string, props *Security
 	a.Database = awsglue.NewCfnDatabase(c, jsii.String("Database"), &awsglue.CfnDatabaseProps{
 		CatalogId: stack.Account(),
 		DatabaseInput: &awsglue.CfnDatabase_DatabaseInputProperty{
-			Name:        jsii.String(logschema.Database),
+			Name:        jsii.String(a.databaseName),
 			Description: jsii.String("Incident response workshop: tables over the central log bucket"),
 		},
 	})
 
 	enums := map[string]*string{
 		logschema.RegionPartition:  jsii.String(strings.Join(CommercialRegions(), ",")),
-		logschema.AccountPartition: props.Accounts,
+		logschema.AccountPartition: accounts,
 		logschema.VPCPartition:     awscdk.Fn_Join(jsii.String(","), &props.VpcIds),
 	}
 	for _, t := range logschema.Tables() {
-		a.Tables[t.Name] = a.newTable(t, props.Archive.Bucket, props.StartDate, enums)
+		a.Tables[t.Name] = a.newTable(t, props.LogBucket, props.StartDate, enums)
 	}
 
 	for _, q := range props.Queries {
@@ -132,6 +187,114 @@ func NewSecurityAnalytics(scope constructs.Construct, id string, props *Security
 		a.NamedQueries[q.Name] = nq
 	}
 	return a
+}
+
+func orDefault(value, def string) string {
+	if value == "" {
+		return def
+	}
+	return value
+}
+
+// arn is an ARN in this stack's partition, region and account; resource is
+// the part after the account, such as "workgroup/NAME".
+func arn(service, resource string) *string {
+	return awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:"+service+":${AWS::Region}:${AWS::AccountId}:"+resource), nil)
+}
+
+// WorkGroupArn is the workgroup's ARN.
+func (a *SecurityAnalytics) WorkGroupArn() *string {
+	return arn("athena", "workgroup/"+a.workGroupName)
+}
+
+// Athena actions on a workgroup that running saved and new queries takes.
+var queryActions = []string{
+	"athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution",
+	"athena:GetQueryResults", "athena:GetQueryResultsStream", "athena:ListQueryExecutions",
+	"athena:BatchGetQueryExecution", "athena:GetWorkGroup",
+	"athena:ListNamedQueries", "athena:GetNamedQuery", "athena:BatchGetNamedQuery",
+}
+
+// Athena actions on the data catalog that browsing databases and tables
+// takes.
+var catalogReadActions = []string{
+	"athena:GetDataCatalog", "athena:ListDatabases", "athena:GetDatabase",
+	"athena:ListTableMetadata", "athena:GetTableMetadata",
+}
+
+// Glue actions that reading a database and its table definitions and
+// partitions takes.
+var (
+	glueDatabaseReadActions = []string{"glue:GetDatabase", "glue:GetDatabases"}
+	glueTableReadActions    = []string{
+		"glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
+	}
+)
+
+// GrantQuery lets grantee run queries, saved or new, in the workgroup; browse
+// the data catalog; read the database, its tables' definitions and their
+// partitions; and read and write query results. Reading the logs the tables
+// point at takes read access to the log bucket as well (for example
+// logarchive.LogArchive's GrantRead).
+//
+// A Glue action on a table is authorized on the catalog, the database and
+// the table, and one on a database on the catalog and the database, so each
+// statement names all of them.
+func (a *SecurityAnalytics) GrantQuery(grantee awsiam.IGrantable) awsiam.Grant {
+	catalog := arn("glue", "catalog")
+	database := arn("glue", "database/"+a.databaseName)
+	tables := arn("glue", "table/"+a.databaseName+"/*")
+	grant := grantOn(grantee, queryActions, a.WorkGroupArn())
+	grant = grant.Combine(grantOn(grantee, catalogReadActions, arn("athena", "datacatalog/"+dataCatalog)))
+	grant = grant.Combine(grantOn(grantee, glueDatabaseReadActions, catalog, database))
+	grant = grant.Combine(grantOn(grantee, glueTableReadActions, catalog, database, tables))
+	return grant.Combine(a.GrantReadWriteResults(grantee))
+}
+
+// GrantReadWriteResults lets grantee list the results bucket and read, write
+// and upload query results in it, but not delete them.
+func (a *SecurityAnalytics) GrantReadWriteResults(grantee awsiam.IGrantable) awsiam.Grant {
+	list := grantOn(grantee, []string{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"}, a.ResultsBucket.BucketArn())
+	objects := awscdk.Fn_Sub(jsii.String("${Arn}/*"), &map[string]*string{"Arn": a.ResultsBucket.BucketArn()})
+	return list.Combine(grantOn(grantee, []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}, objects))
+}
+
+// GrantAdminister makes grantee an Athena administrator of this account and
+// region: it may create, change and delete any workgroup, named query, data
+// catalog, Glue database, table and partition, whose names are not known in
+// advance, and read and write this construct's query results. Reading the
+// logs takes read access to the log bucket as well.
+func (a *SecurityAnalytics) GrantAdminister(grantee awsiam.IGrantable) awsiam.Grant {
+	grant := grantOn(grantee, append([]string{
+		"athena:CreateWorkGroup", "athena:UpdateWorkGroup", "athena:DeleteWorkGroup",
+		"athena:CreateNamedQuery", "athena:UpdateNamedQuery", "athena:DeleteNamedQuery",
+		"athena:TagResource", "athena:UntagResource", "athena:ListTagsForResource",
+	}, queryActions...), arn("athena", "workgroup/*"))
+	grant = grant.Combine(grantOn(grantee, append([]string{
+		"athena:CreateDataCatalog", "athena:UpdateDataCatalog", "athena:DeleteDataCatalog",
+	}, catalogReadActions...), arn("athena", "datacatalog/*")))
+	// These list calls take no resource-level permission in IAM.
+	grant = grant.Combine(grantOn(grantee, []string{"athena:ListWorkGroups", "athena:ListDataCatalogs", "athena:ListEngineVersions"},
+		jsii.String("*")))
+	catalog := arn("glue", "catalog")
+	grant = grant.Combine(grantOn(grantee, append([]string{
+		"glue:CreateDatabase", "glue:UpdateDatabase", "glue:DeleteDatabase",
+	}, glueDatabaseReadActions...), catalog, arn("glue", "database/*")))
+	grant = grant.Combine(grantOn(grantee, append([]string{
+		"glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable", "glue:BatchDeleteTable",
+		"glue:GetTableVersion", "glue:GetTableVersions", "glue:DeleteTableVersion", "glue:BatchDeleteTableVersion",
+		"glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition", "glue:BatchUpdatePartition",
+		"glue:DeletePartition", "glue:BatchDeletePartition",
+	}, glueTableReadActions...), catalog, arn("glue", "database/*"), arn("glue", "table/*/*")))
+	return grant.Combine(a.GrantReadWriteResults(grantee))
+}
+
+func grantOn(grantee awsiam.IGrantable, actions []string, resources ...*string) awsiam.Grant {
+	return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings(actions...),
+		ResourceArns: &resources,
+	})
 }
 
 func (a *SecurityAnalytics) newTable(t logschema.Table, bucket awss3.IBucket, startDate *string, enums map[string]*string) awsglue.CfnTable {

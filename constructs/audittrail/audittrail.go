@@ -1,33 +1,35 @@
-// Package audittrail provides the workshop's audit trail: a multi-region
-// CloudTrail trail with log file validation that records management events
-// and S3 data events into the log archive, leaving out the buckets whose own
-// writes would feed back into the trail.
+// Package audittrail provides an audit trail: a multi-region CloudTrail trail
+// with log file validation that records management events and S3 data events
+// into a log bucket, leaving out the buckets whose own writes would feed back
+// into the trail.
 package audittrail
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudtrail"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/validate"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
 )
 
 // AuditTrailProps configures an AuditTrail.
 type AuditTrailProps struct {
-	// Archive receives the log files; the trail adds CloudTrail's delivery
-	// statements to its bucket policy. Required.
-	Archive *logarchive.LogArchive
+	// Bucket receives the log files under AWSLogs/, for example a
+	// logarchive.LogArchive's Bucket; the trail adds CloudTrail's delivery
+	// statements, with confused-deputy conditions, to its bucket policy.
+	// Required.
+	Bucket awss3.IBucket
 	// ExcludeDataEvents lists more buckets whose object-level events the trail
-	// does not record, besides the archive's two buckets (recording writes to
-	// the bucket the trail writes to is a feedback loop of log writes).
+	// does not record, besides Bucket: recording writes to the bucket the
+	// trail writes to, or to the bucket that receives that bucket's server
+	// access logs, is a feedback loop of log writes.
 	ExcludeDataEvents []awss3.IBucket
 }
 
-// AuditTrail is the workshop's CloudTrail trail.
+// AuditTrail is a CloudTrail trail.
 type AuditTrail struct {
 	constructs.Construct
 	// Trail is the CloudFormation trail. The L2 Trail is not used: it writes
@@ -36,18 +38,24 @@ type AuditTrail struct {
 	Trail awscloudtrail.CfnTrail
 }
 
-// NewAuditTrail creates the trail and its delivery permission on the archive.
+// NewAuditTrail creates the trail and its delivery permission on the bucket.
+// A missing Bucket stops synthesis with a message that names it.
 func NewAuditTrail(scope constructs.Construct, id string, props *AuditTrailProps) *AuditTrail {
-	if props == nil || props.Archive == nil {
-		panic(fmt.Sprintf("audittrail %s: Archive is required", id))
+	if props == nil {
+		props = &AuditTrailProps{}
 	}
 	c := constructs.NewConstruct(scope, &id)
-	archive := props.Archive
-	archive.AllowDelivery(logarchive.CloudTrailPrincipal,
+	t := &AuditTrail{Construct: c}
+	problems := validate.Problems{Props: "AuditTrailProps"}
+	problems.Require(props.Bucket == nil, "Bucket", "the bucket CloudTrail delivers log files to")
+	if problems.Stop(c) {
+		return t
+	}
+	policy := logarchive.AllowLogDelivery(props.Bucket, logarchive.CloudTrailPrincipal,
 		*awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"), nil))
 
 	excluded := []*string{}
-	for _, b := range append([]awss3.IBucket{archive.Bucket, archive.AccessLogsBucket}, props.ExcludeDataEvents...) {
+	for _, b := range append([]awss3.IBucket{props.Bucket}, props.ExcludeDataEvents...) {
 		excluded = append(excluded, awscdk.Fn_Sub(jsii.String("${Arn}/"), &map[string]*string{"Arn": b.BucketArn()}))
 	}
 
@@ -56,7 +64,7 @@ func NewAuditTrail(scope constructs.Construct, id string, props *AuditTrailProps
 		IsMultiRegionTrail:         jsii.Bool(true),
 		IncludeGlobalServiceEvents: jsii.Bool(true),
 		EnableLogFileValidation:    jsii.Bool(true),
-		S3BucketName:               archive.Bucket.BucketName(),
+		S3BucketName:               props.Bucket.BucketName(),
 		AdvancedEventSelectors: &[]*awscloudtrail.CfnTrail_AdvancedEventSelectorProperty{
 			{
 				Name: jsii.String("Management events"),
@@ -74,6 +82,9 @@ func NewAuditTrail(scope constructs.Construct, id string, props *AuditTrailProps
 			},
 		},
 	})
-	trail.AddResourceDependency(archive.Bucket.Policy().Node().DefaultChild().(awscdk.CfnResource), jsii.String("CloudTrail checks its write access when the trail is created"))
-	return &AuditTrail{Construct: c, Trail: trail}
+	if policy != nil {
+		trail.AddResourceDependency(policy, jsii.String("CloudTrail checks its write access when the trail is created"))
+	}
+	t.Trail = trail
+	return t
 }

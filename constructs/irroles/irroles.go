@@ -1,90 +1,147 @@
-// Package irroles provides the incident response roles of the workshop:
+// Package irroles provides incident response roles:
 //
-//   - SecurityAnalystRole runs the playbook queries: Athena in the workshop
-//     workgroup, the Glue catalog objects of the workshop database, the log
-//     bucket read-only, the results bucket read-write, plus AWS ReadOnlyAccess
-//     and CloudShell.
-//   - SecurityAdminRole administers Athena: workgroups, data catalogs, named
-//     queries, and Glue databases, tables and partitions.
-//   - SecurityBreakGlassRole has AdministratorAccess, for containment,
-//     eradication and recovery.
-//   - SecurityDeployRole deploys SimulationStack through CloudFormation and
-//     enables GuardDuty, and can do little else.
+//   - the analyst (SecurityAnalystRole) runs queries: what an analytics
+//     construct's GrantQuery allows, read access to the logs, plus AWS
+//     ReadOnlyAccess and CloudShell;
+//   - the admin (SecurityAdminRole) administers Athena: what an analytics
+//     construct's GrantAdminister allows, and read access to the logs;
+//   - break glass (SecurityBreakGlassRole) has AdministratorAccess, for
+//     containment, eradication and recovery;
+//   - the deployer (SecurityDeployRole, optional) deploys the stacks a
+//     DeployScope names through CloudFormation and enables GuardDuty, and can
+//     do little else.
 //
-// The names are fixed because playbooks and people refer to them. Only one
-// base principal of this account (a role or a user, given as a parameter)
-// may assume them.
+// The names default to the workshop's, which playbooks and people refer to.
+// Only one base principal of this account (a role or a user, typically given
+// as a template parameter) may assume them, for an hour at a time.
 package irroles
 
 import (
-	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/validate"
 )
 
-// Role names.
+// Default role names.
 const (
-	AnalystRoleName    = "SecurityAnalystRole"
-	AdminRoleName      = "SecurityAdminRole"
-	BreakGlassRoleName = "SecurityBreakGlassRole"
-	DeployRoleName     = "SecurityDeployRole"
+	DefaultAnalystRoleName    = "SecurityAnalystRole"
+	DefaultAdminRoleName      = "SecurityAdminRole"
+	DefaultBreakGlassRoleName = "SecurityBreakGlassRole"
+	DefaultDeployRoleName     = "SecurityDeployRole"
 )
 
 // BasePrincipalPattern is what the base principal parameter accepts:
 // role/NAME or user/NAME, with an optional IAM path.
 const BasePrincipalPattern = `^(role|user)/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$`
 
+var (
+	basePrincipal = regexp.MustCompile(BasePrincipalPattern)
+	roleName      = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
+	stackName     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
+)
+
+// LogReader grants reading logs; logarchive.LogArchive is one.
+type LogReader interface {
+	GrantRead(grantee awsiam.IGrantable) awsiam.Grant
+}
+
+// QueryService grants running queries and administering the query engine;
+// analytics.SecurityAnalytics is one.
+type QueryService interface {
+	GrantQuery(grantee awsiam.IGrantable) awsiam.Grant
+	GrantAdminister(grantee awsiam.IGrantable) awsiam.Grant
+}
+
 // IncidentResponseRolesProps configures IncidentResponseRoles.
 type IncidentResponseRolesProps struct {
 	// BasePrincipal is "role/NAME" or "user/NAME" in this account, typically
-	// a template parameter's value. Required.
+	// a template parameter's value: the only principal that may assume the
+	// roles. Required.
 	BasePrincipal *string
-	// WorkGroupName is the Athena workgroup the analyst queries in. Required.
-	WorkGroupName string
-	// DatabaseName is the Glue database of the log tables. Required.
-	DatabaseName string
-	// LogBucket holds the logs; the analyst and admin read it. Required.
-	LogBucket awss3.IBucket
-	// ResultsBucket holds Athena results; the analyst and admin write it.
+	// Logs grants the analyst and the admin reading the logs. Required.
+	Logs LogReader
+	// Analytics grants the analyst querying and the admin administering.
 	// Required.
-	ResultsBucket awss3.IBucket
-	// Simulation names what SecurityDeployRole may deploy. Required.
-	Simulation SimulationStackFacts
+	Analytics QueryService
+	// Deploy says what the deploy role may deploy. Default: no deploy role.
+	Deploy *DeployScope
+	// AnalystRoleName names the analyst's role. Default
+	// DefaultAnalystRoleName.
+	AnalystRoleName string
+	// AdminRoleName names the admin's role. Default DefaultAdminRoleName.
+	AdminRoleName string
+	// BreakGlassRoleName names the break glass role. Default
+	// DefaultBreakGlassRoleName.
+	BreakGlassRoleName string
+	// DeployRoleName names the deploy role. Default DefaultDeployRoleName.
+	DeployRoleName string
 }
 
-// SimulationStackFacts is what SecurityDeployRole needs to know of
-// SimulationStack to deploy it and nothing else.
-type SimulationStackFacts struct {
-	// StackName of SimulationStack.
-	StackName string
-	// UserNames of the IAM users it creates.
-	UserNames []string
-	// SecretNamePrefix starts the names of the secrets it creates.
-	SecretNamePrefix string
+// DeployScope is what the deploy role may deploy: some stacks, and through
+// them the resources they hold, and nothing else.
+type DeployScope struct {
+	// StackNames are the stacks the role may create, update and delete
+	// through CloudFormation. Required.
+	StackNames []string
+	// Statements allow what CloudFormation does with the role's credentials
+	// to create, update and delete those stacks' resources (the handler
+	// permissions of each resource type), scoped to those resources.
+	Statements []awsiam.PolicyStatement
+	// Description of the role. Default: it deploys StackNames and enables
+	// GuardDuty.
+	Description string
 }
 
-// IncidentResponseRoles holds the four roles.
+// IncidentResponseRoles holds the roles.
 type IncidentResponseRoles struct {
 	constructs.Construct
 	Analyst    awsiam.Role
 	Admin      awsiam.Role
 	BreakGlass awsiam.Role
-	Deploy     awsiam.Role
+	// Deploy is nil without a DeployScope.
+	Deploy awsiam.Role
 }
 
-// NewIncidentResponseRoles creates the roles.
+// NewIncidentResponseRoles creates the roles. A missing required field or an
+// invalid name stops synthesis with a message that names it.
 func NewIncidentResponseRoles(scope constructs.Construct, id string, props *IncidentResponseRolesProps) *IncidentResponseRoles {
-	if props == nil || props.BasePrincipal == nil || props.WorkGroupName == "" || props.DatabaseName == "" ||
-		props.LogBucket == nil || props.ResultsBucket == nil || props.Simulation.StackName == "" {
-		panic(fmt.Sprintf("irroles %s: BasePrincipal, WorkGroupName, DatabaseName, LogBucket, ResultsBucket and Simulation are required", id))
+	if props == nil {
+		props = &IncidentResponseRolesProps{}
 	}
 	c := constructs.NewConstruct(scope, &id)
 	r := &IncidentResponseRoles{Construct: c}
+	names := map[string]string{
+		"AnalystRoleName":    orDefault(props.AnalystRoleName, DefaultAnalystRoleName),
+		"AdminRoleName":      orDefault(props.AdminRoleName, DefaultAdminRoleName),
+		"BreakGlassRoleName": orDefault(props.BreakGlassRoleName, DefaultBreakGlassRoleName),
+		"DeployRoleName":     orDefault(props.DeployRoleName, DefaultDeployRoleName),
+	}
+	problems := validate.Problems{Props: "IncidentResponseRolesProps"}
+	problems.Require(props.BasePrincipal == nil, "BasePrincipal", `the role or user ("role/NAME" or "user/NAME") that may assume the roles`)
+	if props.BasePrincipal != nil {
+		problems.Pattern("BasePrincipal", *props.BasePrincipal, basePrincipal, `"role/NAME" or "user/NAME", with an optional IAM path`)
+	}
+	problems.Require(props.Logs == nil, "Logs", "the logs the analyst and the admin read")
+	problems.Require(props.Analytics == nil, "Analytics", "the query service the analyst queries and the admin administers")
+	for _, field := range []string{"AnalystRoleName", "AdminRoleName", "BreakGlassRoleName", "DeployRoleName"} {
+		problems.Pattern(field, names[field], roleName, "an IAM role name: 1 to 64 letters, digits or +=,.@_-")
+	}
+	if d := props.Deploy; d != nil {
+		problems.Require(len(d.StackNames) == 0, "Deploy.StackNames", "the stacks the deploy role may deploy")
+		for _, n := range d.StackNames {
+			problems.Pattern("Deploy.StackNames", n, stackName, "a stack name: a letter, then up to 127 letters, digits or '-'")
+		}
+	}
+	if problems.Stop(c) {
+		return r
+	}
 	base := awsiam.NewArnPrincipal(awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:iam::${AWS::AccountId}:${Base}"),
 		&map[string]*string{"Base": props.BasePrincipal}))
 
@@ -102,23 +159,37 @@ func NewIncidentResponseRoles(scope constructs.Construct, id string, props *Inci
 		})
 	}
 
-	r.Analyst = newRole("Analyst", AnalystRoleName,
+	r.Analyst = newRole("Analyst", names["AnalystRoleName"],
 		"Incident response analyst: runs the playbook queries in Athena and reads the account", "ReadOnlyAccess", "AWSCloudShellFullAccess")
-	analystPolicy(r.Analyst, props)
+	props.Analytics.GrantQuery(r.Analyst)
+	props.Logs.GrantRead(r.Analyst)
 
-	r.Admin = newRole("Admin", AdminRoleName,
+	r.Admin = newRole("Admin", names["AdminRoleName"],
 		"Athena administrator: manages workgroups, data catalogs, Glue databases, tables and partitions")
-	adminPolicy(r.Admin, props)
+	props.Analytics.GrantAdminister(r.Admin)
+	props.Logs.GrantRead(r.Admin)
 
-	r.BreakGlass = newRole("BreakGlass", BreakGlassRoleName,
+	r.BreakGlass = newRole("BreakGlass", names["BreakGlassRoleName"],
 		"Break glass: full administrator for containment, eradication and recovery; every use is an event to review", "AdministratorAccess")
 
-	r.Deploy = newRole("Deploy", DeployRoleName,
-		"Deploys SimulationStack through CloudFormation and enables GuardDuty")
-	deployPolicy(r.Deploy, props)
+	if props.Deploy != nil {
+		description := props.Deploy.Description
+		if description == "" {
+			description = "Deploys " + strings.Join(props.Deploy.StackNames, ", ") + " through CloudFormation and enables GuardDuty"
+		}
+		r.Deploy = newRole("Deploy", names["DeployRoleName"], description)
+		deployPolicy(r.Deploy, props.Deploy)
+	}
 
 	suppress(r)
 	return r
+}
+
+func orDefault(value, def string) string {
+	if value == "" {
+		return def
+	}
+	return value
 }
 
 // statement adds one Allow statement to role's default policy.
@@ -135,132 +206,31 @@ func arn(format string) *string {
 	return awscdk.Fn_Sub(jsii.String(format), nil)
 }
 
-// bucketAccess grants reading (and with write, writing) a bucket's objects.
-func bucketAccess(role awsiam.Role, sid string, bucket awss3.IBucket, objects string, write bool) {
-	bucketActions := []string{"s3:GetBucketLocation", "s3:ListBucket"}
-	objectActions := []string{"s3:GetObject"}
-	if write {
-		bucketActions = append(bucketActions, "s3:ListBucketMultipartUploads")
-		objectActions = append(objectActions, "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+// deployPolicy allows what deploying, updating and deleting the scope's
+// stacks takes and nothing more: CloudFormation on those stacks; the template
+// bucket that the CloudFormation console creates for an uploaded file; the
+// scope's own statements for the stacks' resources; and turning GuardDuty on,
+// with the service-linked role that needs.
+func deployPolicy(role awsiam.Role, d *DeployScope) {
+	var stacks []*string
+	for _, name := range d.StackNames {
+		stacks = append(stacks, arn("arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/"+name+"/*"))
 	}
-	statement(role, sid+"Bucket", bucketActions, bucket.BucketArn())
-	statement(role, sid+"Objects", objectActions,
-		awscdk.Fn_Sub(jsii.String("${Arn}/"+objects), &map[string]*string{"Arn": bucket.BucketArn()}))
-}
-
-// Athena actions on a workgroup that running queries takes.
-var queryActions = []string{
-	"athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution",
-	"athena:GetQueryResults", "athena:GetQueryResultsStream", "athena:ListQueryExecutions",
-	"athena:BatchGetQueryExecution", "athena:GetWorkGroup",
-	"athena:ListNamedQueries", "athena:GetNamedQuery", "athena:BatchGetNamedQuery",
-}
-
-// Athena actions on the data catalog that browsing tables takes.
-var catalogReadActions = []string{
-	"athena:GetDataCatalog", "athena:ListDatabases", "athena:GetDatabase",
-	"athena:ListTableMetadata", "athena:GetTableMetadata",
-}
-
-// Glue actions that reading the database and its table definitions takes.
-var (
-	glueDatabaseReadActions = []string{"glue:GetDatabase", "glue:GetDatabases"}
-	glueTableReadActions    = []string{
-		"glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
-	}
-)
-
-// glueARNs are the catalog, a database and its tables: a Glue table action
-// needs all three, a database action the first two.
-func glueARNs(database string, withTables bool) []*string {
-	out := []*string{
-		arn("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog"),
-		arn("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/" + database),
-	}
-	if withTables {
-		out = append(out, arn("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/"+database+"/*"))
-	}
-	return out
-}
-
-func analystPolicy(role awsiam.Role, p *IncidentResponseRolesProps) {
-	statement(role, "RunQueriesInWorkshopWorkgroup", queryActions,
-		arn("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/"+p.WorkGroupName))
-	statement(role, "BrowseDataCatalog", catalogReadActions,
-		arn("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:datacatalog/AwsDataCatalog"))
-	statement(role, "ReadWorkshopDatabase", glueDatabaseReadActions, glueARNs(p.DatabaseName, false)...)
-	statement(role, "ReadWorkshopTables", glueTableReadActions, glueARNs(p.DatabaseName, true)...)
-	bucketAccess(role, "ReadLogs", p.LogBucket, "AWSLogs/*", false)
-	bucketAccess(role, "WriteQueryResults", p.ResultsBucket, "*", true)
-}
-
-func adminPolicy(role awsiam.Role, p *IncidentResponseRolesProps) {
-	statement(role, "ManageWorkgroups", append([]string{
-		"athena:CreateWorkGroup", "athena:UpdateWorkGroup", "athena:DeleteWorkGroup",
-		"athena:CreateNamedQuery", "athena:UpdateNamedQuery", "athena:DeleteNamedQuery",
-		"athena:TagResource", "athena:UntagResource", "athena:ListTagsForResource",
-	}, queryActions...),
-		arn("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/*"))
-	statement(role, "ManageDataCatalogs", append([]string{
-		"athena:CreateDataCatalog", "athena:UpdateDataCatalog", "athena:DeleteDataCatalog",
-	}, catalogReadActions...),
-		arn("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:datacatalog/*"))
-	// These list calls take no resource-level permission in IAM.
-	statement(role, "ListAthena", []string{"athena:ListWorkGroups", "athena:ListDataCatalogs", "athena:ListEngineVersions"},
-		jsii.String("*"))
-	statement(role, "ManageGlueDatabases", append([]string{
-		"glue:CreateDatabase", "glue:UpdateDatabase", "glue:DeleteDatabase",
-	}, glueDatabaseReadActions...), glueARNs("*", false)...)
-	statement(role, "ManageGlueTables", append([]string{
-		"glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable", "glue:BatchDeleteTable",
-		"glue:GetTableVersion", "glue:GetTableVersions", "glue:DeleteTableVersion", "glue:BatchDeleteTableVersion",
-		"glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition", "glue:BatchUpdatePartition",
-		"glue:DeletePartition", "glue:BatchDeletePartition",
-	}, glueTableReadActions...), glueARNs("*", true)...)
-	bucketAccess(role, "ReadLogs", p.LogBucket, "AWSLogs/*", false)
-	bucketAccess(role, "WriteQueryResults", p.ResultsBucket, "*", true)
-}
-
-// deployPolicy allows what deploying, updating and deleting SimulationStack
-// takes and nothing more: CloudFormation on that stack; the IAM users, their
-// inline policies and access keys by name (the handler permissions of
-// AWS::IAM::User, AWS::IAM::Policy and AWS::IAM::AccessKey); the secrets by
-// name prefix (AWS::SecretsManager::Secret); the template bucket that the
-// CloudFormation console creates for an uploaded file; and turning GuardDuty
-// on, with the service-linked role that needs. A test derives the actions
-// SimulationStack's resources need from its template and checks each is here.
-func deployPolicy(role awsiam.Role, p *IncidentResponseRolesProps) {
-	s := p.Simulation
-	statement(role, "DeploySimulationStack", []string{
+	statement(role, "DeployStacks", []string{
 		"cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack",
 		"cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents",
 		"cloudformation:DescribeStackResource", "cloudformation:DescribeStackResources",
 		"cloudformation:ListStackResources", "cloudformation:GetTemplate", "cloudformation:GetTemplateSummary",
 		"cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet",
 		"cloudformation:DeleteChangeSet", "cloudformation:ListChangeSets",
-	}, arn("arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/"+s.StackName+"/*"))
+	}, stacks...)
 	// ValidateTemplate and ListStacks take no resource-level permission.
 	statement(role, "ReadTemplates", []string{"cloudformation:ValidateTemplate", "cloudformation:ListStacks"}, jsii.String("*"))
 	statement(role, "ConsoleTemplateUpload", []string{"s3:CreateBucket", "s3:PutObject", "s3:GetObject"},
 		arn("arn:${AWS::Partition}:s3:::cf-templates-*"))
-
-	var users []*string
-	for _, u := range s.UserNames {
-		users = append(users, arn("arn:${AWS::Partition}:iam::${AWS::AccountId}:user/"+u))
+	for _, st := range d.Statements {
+		role.AddToPrincipalPolicy(st)
 	}
-	statement(role, "ManageSimulationUsers", []string{
-		"iam:CreateUser", "iam:GetUser", "iam:DeleteUser", "iam:TagUser", "iam:UntagUser", "iam:ListUserTags",
-		"iam:PutUserPolicy", "iam:GetUserPolicy", "iam:DeleteUserPolicy", "iam:ListUserPolicies",
-		"iam:ListAttachedUserPolicies", "iam:ListGroupsForUser", "iam:GetLoginProfile",
-		// Deleting a user first undoes what a simulation may have added to it.
-		"iam:DeleteLoginProfile", "iam:DetachUserPolicy",
-		"iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys",
-	}, users...)
-	statement(role, "ManageSimulationSecrets", []string{
-		"secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
-		"secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret",
-		"secretsmanager:TagResource", "secretsmanager:UntagResource",
-	}, arn("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"+s.SecretNamePrefix+"*"))
 
 	// CreateDetector and ListDetectors take no resource-level permission.
 	statement(role, "EnableGuardDuty", []string{"guardduty:CreateDetector", "guardduty:ListDetectors"}, jsii.String("*"))
@@ -291,14 +261,16 @@ func suppress(r *IncidentResponseRoles) {
 		&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM4"), AppliesTo: managed("ReadOnlyAccess", "AWSCloudShellFullAccess"),
 			Reason: jsii.String("An analyst investigates the whole account: AWS keeps ReadOnlyAccess current with every new service, and CloudShell is where the playbook commands run.")},
 		&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("Wildcards are object keys in the two workshop buckets and table names in the workshop database; every ARN names this workshop's resources.")})
+			Reason: jsii.String("Wildcards are object keys in the log and query results buckets and the tables of the analytics database; every ARN names one of those resources.")})
 	add(r.Admin,
 		&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("An Athena administrator creates and deletes workgroups, data catalogs, databases and tables, whose names are not known in advance; all ARNs stay in this account and region, and the list calls support no resource-level permission.")})
 	add(r.BreakGlass,
 		&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM4"), AppliesTo: managed("AdministratorAccess"),
 			Reason: jsii.String("Break glass is full administrator by definition: containment, eradication and recovery may touch anything. Only the base principal can assume it, for an hour at a time, and CloudTrail records every use.")})
-	add(r.Deploy,
-		&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("Wildcards are the stack ID suffix of SimulationStack, the random suffix of its secrets, the console's cf-templates bucket, GuardDuty detector IDs and service-linked role paths, and calls IAM cannot scope to a resource.")})
+	if r.Deploy != nil {
+		add(r.Deploy,
+			&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM5"),
+				Reason: jsii.String("Wildcards are the ID suffix of the stacks it deploys and name suffixes of their resources (such as a secret's random suffix), the console's cf-templates bucket, GuardDuty detector IDs and service-linked role paths, and calls IAM cannot scope to a resource.")})
+	}
 }

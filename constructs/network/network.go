@@ -9,14 +9,14 @@
 package network
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/validate"
 )
 
 // TagKey and TagValue mark the workshop VPC and its subnets, route tables
@@ -57,13 +57,22 @@ type WorkshopNetwork struct {
 	InstanceRole  awsiam.Role
 }
 
-// NewWorkshopNetwork creates the VPC and the instance.
+// NewWorkshopNetwork creates the VPC and the instance. A missing
+// MachineImage or a NatGateways count out of range stops synthesis with a
+// message that names it.
 func NewWorkshopNetwork(scope constructs.Construct, id string, props *WorkshopNetworkProps) *WorkshopNetwork {
-	if props == nil || props.MachineImage == nil {
-		panic(fmt.Sprintf("network %s: MachineImage is required", id))
+	if props == nil {
+		props = &WorkshopNetworkProps{}
 	}
+	c := constructs.NewConstruct(scope, &id)
+	n := &WorkshopNetwork{Construct: c}
+	problems := validate.Problems{Props: "WorkshopNetworkProps"}
+	problems.Require(props.MachineImage == nil, "MachineImage", "the instance's image, for example ImageFromParameter of a template parameter")
 	if props.NatGateways < 0 || props.NatGateways > AvailabilityZones {
-		panic(fmt.Sprintf("network %s: NatGateways must be 0 to %d, got %d", id, AvailabilityZones, props.NatGateways))
+		problems.Addf("NatGateways", "is %d; it must be 0 to %d, one at most for each availability zone", props.NatGateways, AvailabilityZones)
+	}
+	if problems.Stop(c) {
+		return n
 	}
 	cidr := props.Cidr
 	if cidr == "" {
@@ -78,8 +87,6 @@ func NewWorkshopNetwork(scope constructs.Construct, id string, props *WorkshopNe
 		privateType = awsec2.SubnetType_PRIVATE_ISOLATED
 	}
 
-	c := constructs.NewConstruct(scope, &id)
-	n := &WorkshopNetwork{Construct: c}
 	n.Vpc = awsec2.NewVpc(c, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses: awsec2.IpAddresses_Cidr(jsii.String(cidr)),
 		MaxAzs:      jsii.Number(AvailabilityZones),

@@ -9,7 +9,7 @@
 package simprincipal
 
 import (
-	"fmt"
+	"regexp"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -17,11 +17,16 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/validate"
 )
 
-// SecretPrefix starts the name of every simulation credential secret; the
-// secret of user NAME is SecretPrefix + NAME.
-const SecretPrefix = "ir-workshop/simulation/"
+// DefaultSecretNamePrefix starts the name of every simulation credential
+// secret unless props say otherwise; the secret of user NAME is the prefix
+// followed by NAME.
+const DefaultSecretNamePrefix = "ir-workshop/simulation/"
+
+var userName = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
 
 // Keys of the JSON object stored in each secret.
 const (
@@ -44,6 +49,9 @@ type SimulationPrincipalProps struct {
 	// ExtraStatements are narrow grants the simulation needs besides Actions,
 	// such as reading one public SSM parameter.
 	ExtraStatements []awsiam.PolicyStatement
+	// SecretNamePrefix starts the secret's name, which is the prefix followed
+	// by UserName. Default DefaultSecretNamePrefix.
+	SecretNamePrefix string
 }
 
 // SimulationPrincipal is a simulation user, its access key and the secret
@@ -54,19 +62,33 @@ type SimulationPrincipal struct {
 	AccessKey awsiam.AccessKey
 	// Secret holds {"userName", "accessKeyId", "secretAccessKey"}.
 	Secret awssecretsmanager.Secret
-	// SecretName is the secret's fixed name, SecretPrefix + UserName.
+	// SecretName is the secret's fixed name, SecretNamePrefix + UserName.
 	SecretName string
 }
 
 // NewSimulationPrincipal creates the user, its inline policy, one access key
-// and the secret. It panics when UserName or Actions is missing: that is a
-// programming error in the stack, not user input.
+// and the secret. A missing UserName or Actions stops synthesis with a
+// message that names it.
 func NewSimulationPrincipal(scope constructs.Construct, id string, props *SimulationPrincipalProps) *SimulationPrincipal {
-	if props == nil || props.UserName == "" || len(props.Actions) == 0 {
-		panic(fmt.Sprintf("simprincipal %s: UserName and Actions are required", id))
+	if props == nil {
+		props = &SimulationPrincipalProps{}
 	}
 	c := constructs.NewConstruct(scope, &id)
-	p := &SimulationPrincipal{Construct: c, SecretName: SecretPrefix + props.UserName}
+	p := &SimulationPrincipal{Construct: c}
+	problems := validate.Problems{Props: "SimulationPrincipalProps"}
+	problems.Require(props.UserName == "", "UserName", "the IAM user's name, which the simulation scripts refer to")
+	problems.Require(len(props.Actions) == 0, "Actions", `the IAM actions the user may call on every resource, such as "iam:*"`)
+	if props.UserName != "" {
+		problems.Pattern("UserName", props.UserName, userName, "an IAM user name: 1 to 64 letters, digits or +=,.@_-")
+	}
+	if problems.Stop(c) {
+		return p
+	}
+	prefix := props.SecretNamePrefix
+	if prefix == "" {
+		prefix = DefaultSecretNamePrefix
+	}
+	p.SecretName = prefix + props.UserName
 
 	p.User = awsiam.NewUser(c, jsii.String("User"), &awsiam.UserProps{
 		UserName: jsii.String(props.UserName),

@@ -3,6 +3,7 @@ package workshop
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/ir-workshop/incident-response-playbooks/constructs/audittrail"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/irroles"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
-	"github.com/ir-workshop/incident-response-playbooks/constructs/logschema"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/network"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/simprincipal"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/telemetry"
@@ -50,31 +50,27 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 		NatGateways:  props.NatGateways,
 	})
 	s.Telemetry = telemetry.NewNetworkTelemetry(stack, "Telemetry", &telemetry.NetworkTelemetryProps{
-		Vpc:     s.Network.Vpc,
-		Archive: s.LogArchive,
+		Vpc:    s.Network.Vpc,
+		Bucket: s.LogArchive.Bucket,
 	})
 	s.Analytics = analytics.NewSecurityAnalytics(stack, "Analytics", &analytics.SecurityAnalyticsProps{
-		Archive:       s.LogArchive,
-		EngineVersion: s.Parameters.AthenaEngineVersion.ValueAsString(),
-		StartDate:     s.Parameters.ProjectionStartDate.ValueAsString(),
-		Accounts:      s.Parameters.LogAccounts(),
-		VpcIds:        []*string{s.Network.Vpc.VpcId()},
-		Queries:       props.Queries,
+		LogBucket:        s.LogArchive.Bucket,
+		AccessLogsBucket: s.LogArchive.AccessLogsBucket,
+		EngineVersion:    s.Parameters.AthenaEngineVersion.ValueAsString(),
+		StartDate:        s.Parameters.ProjectionStartDate.ValueAsString(),
+		Accounts:         s.Parameters.LogAccounts(),
+		VpcIds:           []*string{s.Network.Vpc.VpcId()},
+		Queries:          props.Queries,
 	})
 	s.AuditTrail = audittrail.NewAuditTrail(stack, "AuditTrail", &audittrail.AuditTrailProps{
-		Archive: s.LogArchive,
+		Bucket:            s.LogArchive.Bucket,
+		ExcludeDataEvents: []awss3.IBucket{s.LogArchive.AccessLogsBucket},
 	})
 	s.Roles = irroles.NewIncidentResponseRoles(stack, "Roles", &irroles.IncidentResponseRolesProps{
 		BasePrincipal: s.Parameters.BasePrincipal.ValueAsString(),
-		WorkGroupName: analytics.WorkGroupName,
-		DatabaseName:  logschema.Database,
-		LogBucket:     s.LogArchive.Bucket,
-		ResultsBucket: s.Analytics.ResultsBucket,
-		Simulation: irroles.SimulationStackFacts{
-			StackName:        SimulationStackName,
-			UserNames:        []string{CredentialExposureUser, CryptoMiningUser},
-			SecretNamePrefix: simprincipal.SecretPrefix,
-		},
+		Logs:          s.LogArchive,
+		Analytics:     s.Analytics,
+		Deploy:        simulationDeployScope(),
 	})
 
 	output(stack, "LogBucketName", s.LogArchive.Bucket.BucketName(), "S3 bucket that CloudTrail, VPC Flow Logs and Route 53 Resolver query logs deliver to, under AWSLogs/.")
@@ -91,6 +87,46 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 	output(stack, "SecurityDeployRoleArn", s.Roles.Deploy.RoleArn(), "Role to assume to deploy SimulationStack and enable GuardDuty.")
 	output(stack, "SimulationCredentials", jsii.String("Deploy SimulationStack, then run scripts/configure-simulation-profiles.sh: it reads the keys from the Secrets Manager secrets named in SimulationStack's outputs."), "Where the simulation users' access keys are: never in an output.")
 	return s
+}
+
+// simulationDeployScope is what SecurityDeployRole may deploy: SimulationStack
+// and, through it, its IAM users, their inline policies and access keys by
+// name (the handler permissions of AWS::IAM::User, AWS::IAM::Policy and
+// AWS::IAM::AccessKey) and its secrets by name prefix
+// (AWS::SecretsManager::Secret). A test derives the actions SimulationStack's
+// resources need from its template and checks each is allowed.
+func simulationDeployScope() *irroles.DeployScope {
+	var users []*string
+	for _, u := range []string{CredentialExposureUser, CryptoMiningUser} {
+		users = append(users, awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:iam::${AWS::AccountId}:user/"+u), nil))
+	}
+	return &irroles.DeployScope{
+		StackNames:  []string{SimulationStackName},
+		Description: "Deploys SimulationStack through CloudFormation and enables GuardDuty",
+		Statements: []awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("ManageSimulationUsers"),
+				Actions: jsii.Strings(
+					"iam:CreateUser", "iam:GetUser", "iam:DeleteUser", "iam:TagUser", "iam:UntagUser", "iam:ListUserTags",
+					"iam:PutUserPolicy", "iam:GetUserPolicy", "iam:DeleteUserPolicy", "iam:ListUserPolicies",
+					"iam:ListAttachedUserPolicies", "iam:ListGroupsForUser", "iam:GetLoginProfile",
+					// Deleting a user first undoes what a simulation may have added to it.
+					"iam:DeleteLoginProfile", "iam:DetachUserPolicy",
+					"iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys",
+				),
+				Resources: &users,
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("ManageSimulationSecrets"),
+				Actions: jsii.Strings(
+					"secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
+					"secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret",
+					"secretsmanager:TagResource", "secretsmanager:UntagResource",
+				),
+				Resources: &[]*string{awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"+simprincipal.DefaultSecretNamePrefix+"*"), nil)},
+			}),
+		},
+	}
 }
 
 // SimulationStackProps configures SimulationStack.

@@ -1,0 +1,213 @@
+package logarchive_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
+)
+
+func TestMain(m *testing.M) { cdktest.Main(m) }
+
+// built is what the test stack holds.
+type built struct {
+	// archive has every default.
+	archive *logarchive.LogArchive
+	// own brings an existing access log bucket and its own prefix.
+	own *logarchive.LogArchive
+	// reader is granted reading archive's logs.
+	reader awsiam.Role
+	// imported is a bucket from outside the app that delivery was allowed on.
+	imported awss3.IBucket
+}
+
+const trailSource = "arn:aws:cloudtrail:*:111122223333:trail/*"
+
+var fixture = cdktest.Fixture[built]{Build: func(stack awscdk.Stack) built {
+	var b built
+	b.archive = logarchive.NewLogArchive(stack, "Archive", nil)
+	b.archive.AllowDelivery(logarchive.CloudTrailPrincipal, trailSource)
+	b.own = logarchive.NewLogArchive(stack, "Own", &logarchive.LogArchiveProps{
+		AccessLogsBucket: awss3.Bucket_FromBucketName(stack, jsii.String("OrgAccessLogs"), jsii.String("org-access-logs")),
+		AccessLogsPrefix: "evidence/",
+	})
+	b.reader = awsiam.NewRole(stack, jsii.String("Reader"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
+	b.archive.GrantRead(b.reader)
+	b.imported = awss3.Bucket_FromBucketName(stack, jsii.String("Imported"), jsii.String("someone-elses-logs"))
+	logarchive.AllowLogDelivery(b.imported, logarchive.LogDeliveryPrincipal, "arn:aws:logs:us-east-1:111122223333:*")
+	return b
+}}
+
+func TestBucketsAreHardenedAndOutliveTheStack(t *testing.T) {
+	_, _, tmpl := fixture.Get(t)
+	cdktest.Assert(t, "bucket count", func() {
+		// Archive: logs and access logs; Own: logs only (it brings its access log bucket).
+		tmpl.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(3))
+	})
+	cdktest.Assert(t, "every bucket hardened and retained", func() {
+		tmpl.AllResources(jsii.String("AWS::S3::Bucket"), assertions.Match_ObjectLike(&map[string]any{
+			"DeletionPolicy":      "Retain",
+			"UpdateReplacePolicy": "Retain",
+			"Properties": map[string]any{
+				"PublicAccessBlockConfiguration": map[string]any{
+					"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+				},
+				"VersioningConfiguration": map[string]any{"Status": "Enabled"},
+				"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
+					map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}},
+				}},
+				"OwnershipControls": map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}}},
+			},
+		}))
+	})
+	cdktest.Assert(t, "every bucket policy denies requests without TLS", func() {
+		tmpl.ResourceCountIs(jsii.String("AWS::S3::BucketPolicy"), jsii.Number(3))
+		tmpl.AllResourcesProperties(jsii.String("AWS::S3::BucketPolicy"), assertions.Match_ObjectLike(&map[string]any{
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Effect":    "Deny",
+				"Action":    "s3:*",
+				"Principal": map[string]any{"AWS": "*"},
+				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+			})})},
+		}))
+	})
+}
+
+func TestLogBucketWritesAccessLogsToTheAccessLogBucket(t *testing.T) {
+	b, _, tmpl := fixture.Get(t)
+	cdktest.Assert(t, "default access log bucket and prefix", func() {
+		tmpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), assertions.Match_ObjectLike(&map[string]any{
+			"LoggingConfiguration": map[string]any{
+				"DestinationBucketName": cdktest.Ref(b.archive.AccessLogsBucket),
+				"LogFilePrefix":         logarchive.DefaultAccessLogsPrefix,
+			},
+		}))
+	})
+	cdktest.Assert(t, "brought access log bucket and prefix", func() {
+		tmpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), assertions.Match_ObjectLike(&map[string]any{
+			"LoggingConfiguration": map[string]any{"DestinationBucketName": "org-access-logs", "LogFilePrefix": "evidence/"},
+		}))
+	})
+	// The S3 logging service writes through the access log bucket's policy,
+	// whatever feature flags the app sets: ACLs are disabled everywhere.
+	cdktest.Assert(t, "logging service allowed by policy", func() {
+		tmpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), assertions.Match_ObjectLike(&map[string]any{
+			"Bucket": cdktest.Ref(b.archive.AccessLogsBucket),
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Effect":    "Allow",
+				"Principal": map[string]any{"Service": "logging.s3.amazonaws.com"},
+				"Action":    "s3:PutObject",
+			})})},
+		}))
+	})
+	if got := *b.own.AccessLogsBucket.BucketName(); got != "org-access-logs" {
+		t.Errorf("Own.AccessLogsBucket is %s, want the bucket it was given", got)
+	}
+}
+
+// TestDeliveryStatementsCarrySourceConditions pins the confused-deputy
+// protection: the service may check the ACL and write under
+// AWSLogs/{this account}/ only for this account's sources.
+func TestDeliveryStatementsCarrySourceConditions(t *testing.T) {
+	b, _, tmpl := fixture.Get(t)
+	source := map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": map[string]any{"Ref": "AWS::AccountId"}},
+		"ArnLike":      map[string]any{"aws:SourceArn": trailSource},
+	}
+	cdktest.Assert(t, "log bucket policy", func() {
+		tmpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), assertions.Match_ObjectLike(&map[string]any{
+			"Bucket": cdktest.Ref(b.archive.Bucket),
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+				map[string]any{
+					"Effect":    "Allow",
+					"Principal": map[string]any{"Service": logarchive.CloudTrailPrincipal},
+					"Action":    "s3:GetBucketAcl",
+					"Resource":  cdktest.GetAtt(b.archive.Bucket, "Arn"),
+					"Condition": source,
+				},
+				map[string]any{
+					"Effect":    "Allow",
+					"Principal": map[string]any{"Service": logarchive.CloudTrailPrincipal},
+					"Action":    "s3:PutObject",
+					"Resource": map[string]any{"Fn::Sub": []any{"${Bucket}/AWSLogs/${AWS::AccountId}/*",
+						map[string]any{"Bucket": cdktest.GetAtt(b.archive.Bucket, "Arn")}}},
+					"Condition": map[string]any{
+						"StringEquals": map[string]any{
+							"aws:SourceAccount": map[string]any{"Ref": "AWS::AccountId"},
+							"s3:x-amz-acl":      "bucket-owner-full-control",
+						},
+						"ArnLike": map[string]any{"aws:SourceArn": trailSource},
+					},
+				},
+			})},
+		}))
+	})
+	// Only the bucket that delivery was allowed on lets a log delivery
+	// service in.
+	cdktest.Assert(t, "no delivery statement elsewhere", func() {
+		tmpl.ResourcePropertiesCountIs(jsii.String("AWS::S3::BucketPolicy"), assertions.Match_ObjectLike(&map[string]any{
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{"Principal": map[string]any{
+					"Service": assertions.Match_StringLikeRegexp(jsii.String("cloudtrail|delivery[.]logs"))}}),
+			})},
+		}), jsii.Number(1))
+	})
+}
+
+func TestDeliveryToAnImportedBucketWarns(t *testing.T) {
+	_, stack, _ := fixture.Get(t)
+	cdktest.Assert(t, "warning on the imported bucket", func() {
+		assertions.Annotations_FromStack(stack).HasWarning(jsii.String("/Test/Imported"),
+			assertions.Match_StringLikeRegexp(jsii.String("not managed by this app: allow delivery.logs.amazonaws.com to call s3:GetBucketAcl")))
+	})
+}
+
+// TestGrantReadAllowsListingAndReadingLogsOnly pins the grant's whole policy:
+// list the bucket, read keys under AWSLogs/, nothing more.
+func TestGrantReadAllowsListingAndReadingLogsOnly(t *testing.T) {
+	b, _, tmpl := fixture.Get(t)
+	cdktest.Assert(t, "reader policy", func() {
+		tmpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), assertions.Match_ObjectLike(&map[string]any{
+			"Roles": []any{cdktest.Ref(b.reader)},
+			"PolicyDocument": map[string]any{"Statement": []any{
+				map[string]any{
+					"Effect":   "Allow",
+					"Action":   []any{"s3:GetBucketLocation", "s3:ListBucket"},
+					"Resource": cdktest.GetAtt(b.archive.Bucket, "Arn"),
+				},
+				map[string]any{
+					"Effect": "Allow",
+					"Action": "s3:GetObject",
+					"Resource": map[string]any{"Fn::Sub": []any{"${Arn}/AWSLogs/*",
+						map[string]any{"Arn": cdktest.GetAtt(b.archive.Bucket, "Arn")}}},
+				},
+			}},
+		}))
+	})
+}
+
+// ExampleNewLogArchive builds an archive with every default, lets a role
+// read it, and lists what the stack then holds.
+func ExampleNewLogArchive() {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Evidence"), nil)
+	archive := logarchive.NewLogArchive(stack, "LogArchive", nil)
+	responder := awsiam.NewRole(stack, jsii.String("Responder"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
+	archive.GrantRead(responder)
+
+	template := assertions.Template_FromStack(stack, nil)
+	for _, typ := range []string{"AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::IAM::Policy"} {
+		fmt.Println(typ, len(*template.FindResources(jsii.String(typ), nil)))
+	}
+	// Output:
+	// AWS::S3::Bucket 2
+	// AWS::S3::BucketPolicy 2
+	// AWS::IAM::Policy 1
+}

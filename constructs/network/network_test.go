@@ -1,0 +1,153 @@
+package network_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/network"
+)
+
+func TestMain(m *testing.M) { cdktest.Main(m) }
+
+// newNetwork adds a network whose image comes from a template parameter, as
+// the workshop's does.
+func newNetwork(stack awscdk.Stack, natGateways int) *network.WorkshopNetwork {
+	image := awscdk.NewCfnParameter(stack, jsii.String("Image"), &awscdk.CfnParameterProps{Type: jsii.String("AWS::EC2::Image::Id")})
+	return network.NewWorkshopNetwork(stack, "Network", &network.WorkshopNetworkProps{
+		MachineImage: network.ImageFromParameter(image.ValueAsString()),
+		NatGateways:  natGateways,
+	})
+}
+
+var fixture = cdktest.Fixture[*network.WorkshopNetwork]{Build: func(stack awscdk.Stack) *network.WorkshopNetwork {
+	return newNetwork(stack, 1)
+}}
+
+func TestNetworkHasTwoZonesPublicPrivateAndOneNat(t *testing.T) {
+	_, _, tmpl := fixture.Get(t)
+	cdktest.Assert(t, "VPC and gateways", func() {
+		tmpl.HasResourceProperties(jsii.String("AWS::EC2::VPC"), assertions.Match_ObjectLike(&map[string]any{"CidrBlock": network.DefaultCidr}))
+		tmpl.ResourceCountIs(jsii.String("AWS::EC2::Subnet"), jsii.Number(4))
+		tmpl.ResourcePropertiesCountIs(jsii.String("AWS::EC2::Subnet"), assertions.Match_ObjectLike(&map[string]any{"MapPublicIpOnLaunch": true}), jsii.Number(2))
+		tmpl.ResourceCountIs(jsii.String("AWS::EC2::InternetGateway"), jsii.Number(1))
+		tmpl.ResourceCountIs(jsii.String("AWS::EC2::NatGateway"), jsii.Number(1))
+	})
+	zones := map[string]bool{}
+	for _, s := range *tmpl.FindResources(jsii.String("AWS::EC2::Subnet"), nil) {
+		raw, _ := json.Marshal((*s)["Properties"].(map[string]any)["AvailabilityZone"])
+		zones[string(raw)] = true
+	}
+	if len(zones) != network.AvailabilityZones {
+		t.Errorf("subnets span %d zones, want %d", len(zones), network.AvailabilityZones)
+	}
+}
+
+func TestInstanceIsManagedHardenedAndDeliberatelyExposed(t *testing.T) {
+	n, _, tmpl := fixture.Get(t)
+	cdktest.Assert(t, "instance", func() {
+		tmpl.HasResourceProperties(jsii.String("AWS::EC2::Instance"), assertions.Match_ObjectLike(&map[string]any{
+			"InstanceType":       network.DefaultInstanceType,
+			"ImageId":            map[string]any{"Ref": "Image"},
+			"SubnetId":           cdktest.Ref((*n.Vpc.PublicSubnets())[0]),
+			"IamInstanceProfile": map[string]any{"Ref": assertions.Match_AnyValue()},
+			// No key pair: administration goes through Systems Manager.
+			"KeyName": assertions.Match_Absent(),
+			"BlockDeviceMappings": []any{map[string]any{
+				"DeviceName": "/dev/xvda",
+				"Ebs":        map[string]any{"Encrypted": true, "VolumeSize": 8, "VolumeType": "gp3"},
+			}},
+		}))
+		tmpl.HasResourceProperties(jsii.String("AWS::EC2::LaunchTemplate"), assertions.Match_ObjectLike(&map[string]any{
+			"LaunchTemplateData": assertions.Match_ObjectLike(&map[string]any{"MetadataOptions": map[string]any{"HttpTokens": "required"}}),
+		}))
+	})
+	cdktest.Assert(t, "instance role", func() {
+		tmpl.HasResourceProperties(jsii.String("AWS::IAM::InstanceProfile"), map[string]any{"Roles": []any{cdktest.Ref(n.InstanceRole)}})
+		tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), assertions.Match_ObjectLike(&map[string]any{
+			"AssumeRolePolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": []any{assertions.Match_ObjectLike(&map[string]any{
+				"Principal": map[string]any{"Service": "ec2.amazonaws.com"},
+			})}}),
+			"ManagedPolicyArns": []any{map[string]any{"Fn::Join": []any{"", []any{
+				"arn:", map[string]any{"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonSSMManagedInstanceCore",
+			}}}},
+		}))
+	})
+	cdktest.Assert(t, "the one deliberate ingress rule", func() {
+		tmpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroup"), assertions.Match_ObjectLike(&map[string]any{
+			"VpcId": cdktest.Ref(n.Vpc),
+			"SecurityGroupIngress": []any{map[string]any{
+				"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+				"Description": assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness")),
+			}},
+		}))
+	})
+}
+
+// TestVPCIsTaggedForScripts pins the tag the crypto mining simulation finds
+// the workshop VPC and its subnets by.
+func TestVPCIsTaggedForScripts(t *testing.T) {
+	_, _, tmpl := fixture.Get(t)
+	tagged := assertions.Match_ObjectLike(&map[string]any{
+		"Tags": assertions.Match_ArrayWith(&[]any{map[string]any{"Key": network.TagKey, "Value": network.TagValue}}),
+	})
+	for _, typ := range []string{"AWS::EC2::VPC", "AWS::EC2::Subnet"} {
+		cdktest.Assert(t, typ, func() { tmpl.AllResourcesProperties(jsii.String(typ), tagged) })
+	}
+}
+
+func TestWithoutNatThePrivateSubnetsAreIsolated(t *testing.T) {
+	stack := cdktest.NewStack("NoNat")
+	newNetwork(stack, 0)
+	tmpl := assertions.Template_FromStack(stack, nil)
+	cdktest.Assert(t, "no NAT", func() {
+		tmpl.ResourceCountIs(jsii.String("AWS::EC2::NatGateway"), jsii.Number(0))
+		tmpl.ResourcePropertiesCountIs(jsii.String("AWS::EC2::Route"),
+			assertions.Match_ObjectLike(&map[string]any{"NatGatewayId": assertions.Match_AnyValue()}), jsii.Number(0))
+		tmpl.ResourceCountIs(jsii.String("AWS::EC2::Subnet"), jsii.Number(4))
+	})
+}
+
+func TestMissingOrBadPropsStopSynthesisNamingEachField(t *testing.T) {
+	stack := cdktest.NewStack("Bad")
+	network.NewWorkshopNetwork(stack, "Nil", nil)
+	network.NewWorkshopNetwork(stack, "TooManyNats", &network.WorkshopNetworkProps{
+		MachineImage: network.ImageFromParameter(jsii.String("ami-0123456789abcdef0")), NatGateways: 3,
+	})
+	msg := cdktest.SynthError(stack)
+	t.Log(msg)
+	for _, want := range []string{
+		"[Bad/Nil] WorkshopNetworkProps.MachineImage is required",
+		"[Bad/TooManyNats] WorkshopNetworkProps.NatGateways is 3; it must be 0 to 2",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("synthesis error does not say %q", want)
+		}
+	}
+}
+
+// ExampleNewWorkshopNetwork builds the network to attack without NAT
+// gateways, with a fixed image.
+func ExampleNewWorkshopNetwork() {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Range"), nil)
+	network.NewWorkshopNetwork(stack, "Network", &network.WorkshopNetworkProps{
+		MachineImage: network.ImageFromParameter(jsii.String("ami-0123456789abcdef0")),
+	})
+
+	template := assertions.Template_FromStack(stack, nil)
+	for _, typ := range []string{"AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::NatGateway", "AWS::EC2::Instance"} {
+		fmt.Println(typ, len(*template.FindResources(jsii.String(typ), nil)))
+	}
+	// Output:
+	// AWS::EC2::VPC 1
+	// AWS::EC2::Subnet 4
+	// AWS::EC2::NatGateway 0
+	// AWS::EC2::Instance 1
+}
