@@ -12,10 +12,10 @@ export JSII_NODE := $(NODE_BIN)/node
 
 STACKS := WorkshopStack SimulationStack
 TEMPLATES := $(addprefix cdk.out/,$(addsuffix .yaml,$(STACKS)))
-SHELL_SCRIPTS = .ci/run $(wildcard scripts/*.sh scripts/lib/*.sh test/testdata/*.sh)
+SHELL_SCRIPTS = .ci/run $(wildcard scripts/*.sh scripts/lib/*.sh)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup tools synth test vet unit drift lint-templates lint-shell lint-markdown bench deploy diff destroy check-stack clean
+.PHONY: help setup tools synth test vet staticcheck unit drift lint-templates lint-shell lint-markdown bench deploy diff destroy check-stack clean
 
 help:
 	@echo "make synth    install what is missing, then write $(TEMPLATES)"
@@ -46,11 +46,15 @@ synth: setup
 	cdk synth --quiet
 	@echo "wrote $(TEMPLATES)"
 
-test: setup tools vet unit drift lint-templates lint-shell lint-markdown
+test: setup tools vet staticcheck unit drift lint-templates lint-shell lint-markdown
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
+
+## staticcheck: the version pinned by the tool directive in go.mod.
+staticcheck: setup
+	go tool staticcheck ./...
 
 unit:
 	go test -count=1 ./...

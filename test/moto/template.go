@@ -43,8 +43,7 @@ var UnmodeledTypes = map[string]string{
 	"AWS::Route53Resolver::ResolverQueryLoggingConfig":            "no moto CloudFormation model; no DNS query logging is emulated",
 	"AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation": "no moto CloudFormation model; no DNS query logging is emulated",
 	// moto has Athena and Glue API backends but no CloudFormation models for
-	// workgroups, named queries, databases or tables. NamedQuery is not in
-	// the templates yet; the spec plans named queries for the playbooks.
+	// workgroups, named queries, databases or tables.
 	"AWS::Athena::WorkGroup":  "no moto CloudFormation model; no Athena workgroup is emulated",
 	"AWS::Athena::NamedQuery": "no moto CloudFormation model; no named queries are emulated",
 	"AWS::Glue::Database":     "no moto CloudFormation model; no Glue catalog is emulated",

@@ -210,7 +210,7 @@ func checkCondition(cond any) []error {
 	var errs []error
 	block, ok := cond.(map[string]any)
 	if !ok || len(block) == 0 {
-		return []error{fmt.Errorf("Condition must be a non-empty object")}
+		return []error{fmt.Errorf("the Condition element must be a non-empty object")}
 	}
 	ops := sortedKeys(block)
 	for _, op := range ops {
