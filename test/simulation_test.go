@@ -2,11 +2,14 @@ package test
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/irroles"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/simprincipal"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/workshop"
@@ -105,37 +108,38 @@ func TestNoOutputCarriesASecretAccessKey(t *testing.T) {
 }
 
 // TestSimulationUsersAreDeliberateAndDocumentedWeaknesses pins the broad
-// policies and that cdk-nag's findings on them are suppressed with reasons.
+// policies SimulationStack gives its two users, and that cdk-nag's findings
+// on them are suppressed with reasons.
 func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
-	tmpl := synthApp(t).json[workshop.SimulationStackName]
-	want := map[string][]string{
-		workshop.CredentialExposureUser: {"iam:*"},
-		workshop.CryptoMiningUser:       {"ec2:*", "ssm:GetParameter", "ssm:GetParameters"},
+	s := synthApp(t)
+	sim := s.app.Simulation
+	tmpl := s.assert[workshop.SimulationStackName]
+	everything := func(action string) map[string]any {
+		return map[string]any{"Sid": "SimulationActions", "Effect": "Allow", "Action": action, "Resource": "*"}
 	}
-	for id, u := range resources(tmpl, "AWS::IAM::User") {
-		name := props(u)["UserName"].(string)
-		var granted []string
-		for _, pol := range resources(tmpl, "AWS::IAM::Policy") {
-			if equalJSON(at(t, props(pol), "Users"), []any{ref(id)}) {
-				for _, st := range statements(t, at(t, props(pol), "PolicyDocument")) {
-					if st["Sid"] == "ReadAmazonLinuxAmiParameter" {
-						if !mentions(st["Resource"], "::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64") {
-							t.Errorf("%s: SSM read is not limited to the public AL2023 parameter: %s", name, compact(st["Resource"]))
-						}
-					} else if st["Resource"] != "*" {
-						t.Errorf("%s: resource %v", name, st["Resource"])
-					}
-					granted = append(granted, actions(st)...)
-				}
-				if !mentions(pol["Metadata"], "Deliberate weakness") {
-					t.Errorf("%s: the policy's cdk-nag suppression gives no reason", name)
-				}
-			}
-		}
-		sort.Strings(granted)
-		if !slices.Equal(granted, want[name]) {
-			t.Errorf("%s is granted %v, want exactly %v", name, granted, want[name])
-		}
+	cases := []struct {
+		user       *simprincipal.SimulationPrincipal
+		statements []any
+	}{
+		{sim.CredentialExposure, []any{everything("iam:*")}},
+		{sim.CryptoMining, []any{everything("ec2:*"), map[string]any{
+			"Sid": "ReadAmazonLinuxAmiParameter", "Effect": "Allow", "Action": []any{"ssm:GetParameter", "ssm:GetParameters"},
+			"Resource": map[string]any{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}::parameter" + workshop.DefaultInstanceImage},
+		}}},
+	}
+	cdktest.Assert(t, "two users", func() { tmpl.ResourceCountIs(jsii.String("AWS::IAM::User"), jsii.Number(len(cases))) })
+	for _, c := range cases {
+		cdktest.Assert(t, *c.user.Node().Id(), func() {
+			tmpl.HasResource(jsii.String("AWS::IAM::Policy"), assertions.Match_ObjectLike(&map[string]any{
+				"Properties": assertions.Match_ObjectLike(&map[string]any{
+					"Users":          []any{cdktest.Ref(c.user.User)},
+					"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": c.statements}),
+				}),
+				"Metadata": map[string]any{"cdk_nag": map[string]any{"rules_to_suppress": []any{assertions.Match_ObjectLike(&map[string]any{
+					"id": "AwsSolutions-IAM5", "reason": assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness")),
+				})}}},
+			}))
+		})
 	}
 }
 

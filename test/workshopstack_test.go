@@ -4,6 +4,11 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest"
 )
 
 // TestConsoleUserSeesReadableParameters pins what the CloudFormation console
@@ -37,14 +42,16 @@ func TestConsoleUserSeesReadableParameters(t *testing.T) {
 			t.Errorf("parameter %s is in %d groups, want 1", name, grouped[name])
 		}
 	}
-	image := params["InstanceImage"].(map[string]any)
-	if image["Type"] != "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>" || image["Default"] != "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" {
-		t.Errorf("InstanceImage %s: want the public SSM path of Amazon Linux 2023", compact(image))
-	}
-	engine := params["AthenaEngineVersion"].(map[string]any)
-	if engine["Default"] != "Athena engine version 3" {
-		t.Errorf("engine default %v", engine["Default"])
-	}
+	template := synthApp(t).assert["WorkshopStack"]
+	cdktest.Assert(t, "InstanceImage is the public SSM path of Amazon Linux 2023", func() {
+		template.HasParameter(jsii.String("InstanceImage"), assertions.Match_ObjectLike(&map[string]any{
+			"Type":    "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+			"Default": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+		}))
+	})
+	cdktest.Assert(t, "engine default", func() {
+		template.HasParameter(jsii.String("AthenaEngineVersion"), assertions.Match_ObjectLike(&map[string]any{"Default": "Athena engine version 3"}))
+	})
 }
 
 func TestParameterPatternsAcceptGoodAndRejectBadInput(t *testing.T) {
@@ -85,18 +92,17 @@ func TestParameterPatternsAcceptGoodAndRejectBadInput(t *testing.T) {
 	}
 }
 
-func TestWorkshopOutputsAreDescribedAndHoldNoSecret(t *testing.T) {
-	tmpl := synthApp(t).json["WorkshopStack"]
-	outputs := at(t, tmpl, "Outputs").(map[string]any)
+func TestWorkshopOutputsAreDescribed(t *testing.T) {
+	tmpl := synthApp(t).assert["WorkshopStack"]
 	want := []string{"SecurityAnalystRoleArn", "SecurityAdminRoleArn", "SecurityBreakGlassRoleArn", "SecurityDeployRoleArn", "SimulationCredentials", "AccessLogsBucketName", "AthenaResultsBucketName", "AthenaWorkGroupName", "GlueDatabaseName", "InstanceId", "LogBucketName", "TrailName", "VpcId"}
+	described := assertions.Match_ObjectLike(&map[string]any{"Description": assertions.Match_StringLikeRegexp(jsii.String(".{20,}"))})
 	for _, name := range want {
-		if _, ok := outputs[name]; !ok {
-			t.Errorf("no output %s", name)
-		}
+		cdktest.Assert(t, name, func() { tmpl.HasOutput(jsii.String(name), described) })
 	}
-	for name, o := range outputs {
-		if d, _ := o.(map[string]any)["Description"].(string); len(d) < 20 {
-			t.Errorf("output %s has no real description", name)
+	cdktest.Assert(t, "every output described", func() {
+		all := len(*tmpl.FindOutputs(jsii.String("*"), nil))
+		if got := len(*tmpl.FindOutputs(jsii.String("*"), described)); got != all {
+			t.Errorf("%d of %d outputs have a real description", got, all)
 		}
-	}
+	})
 }
