@@ -104,7 +104,8 @@ func (a *LogArchive) GrantRead(grantee awsiam.IGrantable) awsiam.Grant {
 	return list.Combine(read)
 }
 
-// HardenedBucketProps returns the settings every workshop bucket shares:
+// HardenedBucketProps returns the settings every bucket of these constructs
+// shares:
 // all public access blocked, SSE-S3 encryption, versioning, ACLs disabled,
 // TLS enforced by the bucket policy, and the bucket with its objects retained
 // when the stack is deleted.
