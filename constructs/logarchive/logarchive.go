@@ -105,10 +105,9 @@ func (a *LogArchive) GrantRead(grantee awsiam.IGrantable) awsiam.Grant {
 }
 
 // HardenedBucketProps returns the settings every bucket of these constructs
-// shares:
-// all public access blocked, SSE-S3 encryption, versioning, ACLs disabled,
-// TLS enforced by the bucket policy, and the bucket with its objects retained
-// when the stack is deleted.
+// shares: all public access blocked, SSE-S3 encryption, versioning, ACLs
+// disabled, TLS enforced by the bucket policy, and the bucket with its
+// objects retained when the stack is deleted.
 func HardenedBucketProps() *awss3.BucketProps {
 	return &awss3.BucketProps{
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
