@@ -117,6 +117,7 @@ func NewSecurityAnalytics(scope constructs.Construct, id string, props *Security
 		a.Tables[t.Name] = a.newTable(t, props.Archive.Bucket, props.StartDate, enums)
 	}
 
+	checkQueries(id, props.Queries)
 	for _, q := range props.Queries {
 		nq := awsathena.NewCfnNamedQuery(c, jsii.String(q.LogicalID()), &awsathena.CfnNamedQueryProps{
 			Name:        jsii.String(q.Name),
@@ -192,7 +193,7 @@ func (a *SecurityAnalytics) newTable(t logschema.Table, bucket awss3.IBucket, st
 }
 
 func column(c logschema.Column) *awsglue.CfnTable_ColumnProperty {
-	col := &awsglue.CfnTable_ColumnProperty{Name: jsii.String(c.Name), Type: jsii.String(c.Type)}
+	col := &awsglue.CfnTable_ColumnProperty{Name: jsii.String(c.Name), Type: jsii.String(c.Type.Hive())}
 	if c.Comment != "" {
 		col.Comment = jsii.String(c.Comment)
 	}
