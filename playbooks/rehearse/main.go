@@ -24,11 +24,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
 	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/engine"
-	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/playbook"
 	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/recording"
 	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/samplelogs"
 )
@@ -104,11 +105,7 @@ func run(ctx context.Context, root string, args []string, stdout, stderr io.Writ
 		return 2
 	}
 	name := flags.Arg(0)
-	known := false
-	for _, b := range books {
-		known = known || b == name
-	}
-	if !known {
+	if !slices.Contains(books, name) {
 		fmt.Fprintf(stderr, "rehearse: unknown playbook %q; available: %s\n", name, strings.Join(books, ", "))
 		return 2
 	}
@@ -160,8 +157,7 @@ func writeReadme(path string, queries []playbook.Query, results map[string]strin
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
-	lines := strings.Split(string(raw), "\n")
-	out, missing := playbook.WriteResults(lines, queries, results)
+	out, missing := playbook.WriteResults(string(raw), queries, results)
 	if len(missing) > 0 {
 		return fmt.Errorf("%s does not show %s in a sql block with the file's exact text; nothing written", path, strings.Join(missing, ", "))
 	}
@@ -169,7 +165,7 @@ func writeReadme(path string, queries []playbook.Query, results map[string]strin
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, []byte(strings.Join(out, "\n")), info.Mode().Perm())
+	return os.WriteFile(path, []byte(out), info.Mode().Perm())
 }
 
 // session is a loaded sample incident.
