@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -54,11 +55,8 @@ func ParseMarkdown(src []byte) Markdown {
 		}
 	}
 	lineOf := func(offset int) int {
-		n := 0
-		for n+1 < len(starts) && starts[n+1] <= offset {
-			n++
-		}
-		return n
+		n, _ := slices.BinarySearch(starts, offset+1)
+		return n - 1
 	}
 	firstLine := func(n ast.Node) int { // of the first text inside n
 		line := -1

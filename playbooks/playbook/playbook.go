@@ -61,6 +61,27 @@ var (
 	queryName    = regexp.MustCompile(`^[0-9]{2}_[a-z0-9]+(_[a-z0-9]+)*\.sql$`)
 )
 
+// Root is the repository: the nearest directory at or above the working
+// directory that holds go.mod and playbooks/.
+func Root() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		_, errMod := os.Stat(filepath.Join(dir, "go.mod"))
+		_, errDir := os.Stat(filepath.Join(dir, Dir))
+		if errMod == nil && errDir == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run it from the repository (no go.mod with a playbooks folder above the working directory)")
+		}
+		dir = parent
+	}
+}
+
 // List returns the names of the playbooks under root: the folders of
 // root/playbooks that hold a README.md, sorted.
 func List(root string) ([]string, error) {

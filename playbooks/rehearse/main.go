@@ -43,7 +43,7 @@ var recordings embed.FS
 const DefaultSeed = 20260101
 
 func main() {
-	root, err := repoRoot()
+	root, err := playbook.Root()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "rehearse: %v\n", err)
 		os.Exit(1)
@@ -252,26 +252,5 @@ func (s *session) close() {
 	}
 	if s.temp {
 		os.RemoveAll(s.dir)
-	}
-}
-
-// repoRoot is the nearest directory at or above the working directory that
-// holds go.mod and playbooks/.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if _, err := os.Stat(filepath.Join(dir, playbook.Dir)); err == nil {
-				return dir, nil
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run it from the repository (no go.mod with a playbooks folder above the working directory)")
-		}
-		dir = parent
 	}
 }

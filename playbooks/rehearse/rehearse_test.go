@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 
 func repo(t *testing.T) string {
 	t.Helper()
-	root, err := repoRoot()
+	root, err := playbook.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package playbooks
 import (
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
@@ -12,35 +11,14 @@ import (
 // Playbooks that must exist, in the order playbooks/README.md lists them.
 var wantPlaybooks = []string{"credential_exposure", "crypto_mining", "template"}
 
-var (
-	rootOnce sync.Once
-	rootDir  string
-)
-
-// repoRoot is the directory that holds go.mod.
+// repoRoot is the repository (playbook.Root).
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	rootOnce.Do(func() {
-		dir, err := filepath.Abs(".")
-		if err != nil {
-			return
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				rootDir = dir
-				return
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				return
-			}
-			dir = parent
-		}
-	})
-	if rootDir == "" {
-		t.Fatal("cannot find the repository root (no go.mod above the test)")
+	root, err := playbook.Root()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return rootDir
+	return root
 }
 
 func readFile(t *testing.T, path string) string {
