@@ -28,6 +28,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ir-workshop/incident-response-playbooks/constructs/logschema"
 	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
 	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/engine"
 	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/recording"
@@ -230,7 +231,7 @@ func fixtureCalls() ([]recording.Call, error) {
 
 func (s *session) describe() string {
 	return fmt.Sprintf("%d CloudTrail records, %d flow records, %d DNS queries",
-		s.stats.Rows[engine.TableCloudTrail], s.stats.Rows[engine.TableVPCFlow], s.stats.Rows[engine.TableDNS])
+		s.stats.Rows[logschema.CloudTrailTable], s.stats.Rows[logschema.VPCFlowTable], s.stats.Rows[logschema.DNSTable])
 }
 
 // run checks a query (engine.Check) and runs it.

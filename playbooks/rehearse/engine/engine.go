@@ -105,10 +105,3 @@ func QuoteIdent(name string) string {
 func (e *Engine) Close() error {
 	return e.db.Close()
 }
-
-// Table names, for callers that count rows.
-const (
-	TableCloudTrail = logschema.CloudTrailTable
-	TableVPCFlow    = logschema.VPCFlowTable
-	TableDNS        = logschema.DNSTable
-)
