@@ -38,8 +38,8 @@ var (
 // and NotResource, resource ARNs, condition operators, no Principal) and
 // every action against AWS's catalog of IAM actions (W3037). This test adds
 // what cfn-lint does not check: the document is JSON, Statement is a list
-// (the playbooks' jq commands index it), and date conditions hold ISO 8601
-// date-times.
+// (the playbooks' jq commands index it), condition keys have a service
+// prefix, and date conditions hold ISO 8601 date-times.
 func policyProblems(t *testing.T) map[string][]string {
 	t.Helper()
 	lintOnce.Do(func() {
@@ -74,6 +74,9 @@ func lintPolicies(files []string) (map[string][]string, error) {
 			for op, keys := range cond {
 				keys, _ := keys.(map[string]any)
 				for key, v := range keys {
+					if !strings.Contains(key, ":") {
+						problems[f] = append(problems[f], fmt.Sprintf("condition %s: key %q has no service prefix (aws:, iam:, ...)", op, key))
+					}
 					if s, _ := v.(string); strings.HasPrefix(op, "Date") && !isDateTime(s) {
 						problems[f] = append(problems[f], fmt.Sprintf("condition %s %s: %v is not an ISO 8601 date-time", op, key, v))
 					}
@@ -198,6 +201,7 @@ func TestPolicyCheckRejectsBadPolicies(t *testing.T) {
 		"bad_unknown_service.json":      "W3037 'ec3' is not one of",
 		"bad_condition_operator.json":   "E3510 'DateBefore' does not match",
 		"bad_condition_date.json":       "yesterday is not an ISO 8601 date-time",
+		"bad_condition_key.json":        `key "TokenIssueTime" has no service prefix`,
 		"bad_principal.json":            "E3510 Additional properties are not allowed ('Principal' was unexpected)",
 		"bad_json.json":                 "not a JSON object",
 	}
