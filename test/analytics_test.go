@@ -3,7 +3,6 @@ package test
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -108,47 +107,5 @@ func TestNamedQueriesComeFromEveryPlaybookQueryFile(t *testing.T) {
 				"Database":    cdktest.Ref(a.Database),
 			}))
 		})
-	}
-}
-
-func TestLoadNamedQueries(t *testing.T) {
-	dir := t.TempDir()
-	write := func(path, text string) {
-		t.Helper()
-		full := filepath.Join(dir, path)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if qs, err := analytics.LoadNamedQueries(dir); err != nil || len(qs) != 0 {
-		t.Fatalf("empty folder: %v, %v", qs, err)
-	}
-	write("crypto_mining/queries/02_dns.sql", "-- Mining pool lookups\n-- from the instance\nSELECT 1\n")
-	write("crypto_mining/queries/01_flows.sql", "SELECT 2\n")
-	write("crypto_mining/README.md", "not a query")
-	qs, err := analytics.LoadNamedQueries(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(qs) != 2 || qs[0].Name != "crypto_mining/01_flows" || qs[1].Name != "crypto_mining/02_dns" {
-		t.Fatalf("queries %+v", qs)
-	}
-	if qs[1].Description != "Mining pool lookups from the instance" || qs[1].SQL != "-- Mining pool lookups\n-- from the instance\nSELECT 1\n" {
-		t.Errorf("query %+v", qs[1])
-	}
-	if !regexp.MustCompile(`^Query[A-Za-z0-9]+$`).MatchString(qs[1].LogicalID()) || qs[0].LogicalID() == qs[1].LogicalID() {
-		t.Errorf("logical IDs %s, %s", qs[0].LogicalID(), qs[1].LogicalID())
-	}
-
-	for name, path := range map[string]string{"empty": "a/queries/03_empty.sql", "bad name": "a/queries/Bad Name.sql"} {
-		bad := t.TempDir()
-		dir = bad
-		write(path, map[string]string{"empty": " \n", "bad name": "SELECT 1"}[name])
-		if _, err := analytics.LoadNamedQueries(bad); err == nil || !strings.Contains(err.Error(), filepath.Base(path)) {
-			t.Errorf("%s: error %v does not name the file", name, err)
-		}
 	}
 }

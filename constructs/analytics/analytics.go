@@ -115,6 +115,9 @@ func NewSecurityAnalytics(scope constructs.Construct, id string, props *Security
 	problems.Require(len(props.VpcIds) == 0, "VpcIds", "the VPCs whose DNS query logs the DNS table covers")
 	problems.Pattern("WorkGroupName", a.workGroupName, workGroupName, "1 to 128 letters, digits, '.', '-' or '_'")
 	problems.Pattern("DatabaseName", a.databaseName, databaseName, "1 to 255 lower-case letters, digits or '_'")
+	for _, q := range props.Queries {
+		q.check(&problems)
+	}
 	if problems.Stop(c) {
 		return a
 	}
@@ -355,7 +358,7 @@ func (a *SecurityAnalytics) newTable(t logschema.Table, bucket awss3.IBucket, st
 }
 
 func column(c logschema.Column) *awsglue.CfnTable_ColumnProperty {
-	col := &awsglue.CfnTable_ColumnProperty{Name: jsii.String(c.Name), Type: jsii.String(c.Type)}
+	col := &awsglue.CfnTable_ColumnProperty{Name: jsii.String(c.Name), Type: jsii.String(c.Type.Hive())}
 	if c.Comment != "" {
 		col.Comment = jsii.String(c.Comment)
 	}

@@ -125,7 +125,7 @@ func TestTablesRenderTheSchemaDefinedInGo(t *testing.T) {
 	columns := func(cols []logschema.Column) []any {
 		var out []any
 		for _, c := range cols {
-			col := map[string]any{"Name": c.Name, "Type": c.Type}
+			col := map[string]any{"Name": c.Name, "Type": c.Type.Hive()}
 			if c.Comment != "" {
 				col["Comment"] = c.Comment
 			}
@@ -329,6 +329,16 @@ func TestMissingOrBadPropsStopSynthesisNamingEachField(t *testing.T) {
 		LogBucket: awss3.NewBucket(stack, jsii.String("Logs"), nil), StartDate: jsii.String("2026/01/01"), VpcIds: []*string{jsii.String("vpc-1")},
 		WorkGroupName: "soc workgroup", DatabaseName: "SOC-Logs",
 	})
+	ok := analytics.NamedQuery{Name: "a/01_ok", Description: strings.Repeat("d", analytics.MaxDescriptionBytes), SQL: strings.Repeat("x", analytics.MaxQueryBytes)}
+	analytics.NewSecurityAnalytics(stack, "BadQueries", &analytics.SecurityAnalyticsProps{
+		LogBucket: awss3.NewBucket(stack, jsii.String("Logs2"), nil), StartDate: jsii.String("2026/01/01"), VpcIds: []*string{jsii.String("vpc-1")},
+		Queries: []analytics.NamedQuery{
+			ok,
+			{Name: "a/02_long", Description: strings.Repeat("d", analytics.MaxDescriptionBytes+1), SQL: "SELECT 1"},
+			{Name: "a/03_big", SQL: strings.Repeat("x", analytics.MaxQueryBytes+1)},
+			{Name: "a/04_empty", SQL: " \n"},
+		},
+	})
 	msg := cdktest.SynthError(stack)
 	t.Log(msg)
 	for _, want := range []string{
@@ -337,10 +347,16 @@ func TestMissingOrBadPropsStopSynthesisNamingEachField(t *testing.T) {
 		"[Bad/Nil] SecurityAnalyticsProps.VpcIds is required",
 		`[Bad/BadNames] SecurityAnalyticsProps.WorkGroupName is "soc workgroup"`,
 		`[Bad/BadNames] SecurityAnalyticsProps.DatabaseName is "SOC-Logs"`,
+		"[Bad/BadQueries] SecurityAnalyticsProps.Queries has query a/02_long with a Description of 1025 bytes; Athena takes at most 1024",
+		"[Bad/BadQueries] SecurityAnalyticsProps.Queries has query a/03_big with SQL of 262145 bytes; Athena takes at most 262144",
+		"[Bad/BadQueries] SecurityAnalyticsProps.Queries has query a/04_empty with empty SQL",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("synthesis error does not say %q", want)
 		}
+	}
+	if strings.Contains(msg, "a/01_ok") {
+		t.Error("a query within Athena's limits is reported")
 	}
 }
 

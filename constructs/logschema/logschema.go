@@ -1,6 +1,7 @@
 // Package logschema defines, once, the Athena tables over the workshop's
 // three log sources: CloudTrail, VPC Flow Logs and Route 53 Resolver query
-// logs. Each definition holds the columns with their Hive types, the
+// logs. Each definition holds the columns with their types (Type, rendered
+// in Hive syntax for Glue and in DuckDB's for the rehearsal), the
 // partition keys and how each is projected, the SerDe and the file formats,
 // and where the files land in the log bucket.
 //
@@ -44,7 +45,7 @@ const (
 // Column is a table column or partition key.
 type Column struct {
 	Name    string
-	Type    string // Hive type, as Glue stores it
+	Type    Type
 	Comment string
 }
 
@@ -94,16 +95,6 @@ func (t Table) AllColumns() []Column {
 	return all
 }
 
-// Column returns the column or partition key called name.
-func (t Table) Column(name string) (Column, bool) {
-	for _, c := range t.AllColumns() {
-		if c.Name == name {
-			return c, true
-		}
-	}
-	return Column{}, false
-}
-
 // Tables returns the three tables, CloudTrail first.
 func Tables() []Table {
 	return []Table{CloudTrail(), VPCFlow(), DNS()}
@@ -116,11 +107,23 @@ const (
 )
 
 var (
-	datePartition    = PartitionKey{Column{DatePartition, "string", "day the log was delivered, " + DateFormat}, ProjectDate}
-	regionPartition  = PartitionKey{Column{RegionPartition, "string", "AWS Region the log is from"}, ProjectEnum}
-	accountPartition = PartitionKey{Column{AccountPartition, "string", "AWS account the log is from"}, ProjectEnum}
-	vpcPartition     = PartitionKey{Column{VPCPartition, "string", "VPC whose DNS queries the log holds"}, ProjectEnum}
+	datePartition    = PartitionKey{Column{DatePartition, String, "day the log was delivered, " + DateFormat}, ProjectDate}
+	regionPartition  = PartitionKey{Column{RegionPartition, String, "AWS Region the log is from"}, ProjectEnum}
+	accountPartition = PartitionKey{Column{AccountPartition, String, "AWS account the log is from"}, ProjectEnum}
+	vpcPartition     = PartitionKey{Column{VPCPartition, String, "VPC whose DNS queries the log holds"}, ProjectEnum}
 )
+
+// userIdentity is CloudTrail's userIdentity element.
+var userIdentity = Struct(append(Strings("type", "principalid", "arn", "accountid", "invokedby", "accesskeyid", "username"),
+	Field{"onbehalfof", Struct(Strings("userid", "identitystorearn")...)},
+	Field{"sessioncontext", Struct(
+		Field{"attributes", Struct(Strings("mfaauthenticated", "creationdate")...)},
+		Field{"sessionissuer", Struct(Strings("type", "principalid", "arn", "accountid", "username")...)},
+		Field{"ec2roledelivery", String},
+		Field{"webidfederationdata", Struct(Field{"federatedprovider", String}, Field{"attributes", MapOf(String, String)})},
+		Field{"sourceidentity", String},
+	)},
+)...)
 
 // CloudTrail is the table over CloudTrail log files, read with the CloudTrail
 // SerDe and input format (one row per record of a file's Records array).
@@ -131,35 +134,35 @@ func CloudTrail() Table {
 		Name:        CloudTrailTable,
 		Description: "CloudTrail management and S3 data events delivered to the workshop's log bucket.",
 		Columns: []Column{
-			{"eventversion", "string", ""},
-			{"useridentity", "struct<type:string,principalid:string,arn:string,accountid:string,invokedby:string,accesskeyid:string,username:string,onbehalfof:struct<userid:string,identitystorearn:string>,sessioncontext:struct<attributes:struct<mfaauthenticated:string,creationdate:string>,sessionissuer:struct<type:string,principalid:string,arn:string,accountid:string,username:string>,ec2roledelivery:string,webidfederationdata:struct<federatedprovider:string,attributes:map<string,string>>,sourceidentity:string>>", ""},
-			{"eventtime", "string", "ISO 8601 time, UTC"},
-			{"eventsource", "string", ""},
-			{"eventname", "string", ""},
-			{"awsregion", "string", ""},
-			{"sourceipaddress", "string", ""},
-			{"useragent", "string", ""},
-			{"errorcode", "string", ""},
-			{"errormessage", "string", ""},
-			{"requestparameters", "string", "JSON"},
-			{"responseelements", "string", "JSON"},
-			{"additionaleventdata", "string", "JSON"},
-			{"requestid", "string", ""},
-			{"eventid", "string", ""},
-			{"resources", "array<struct<arn:string,accountid:string,type:string>>", ""},
-			{"eventtype", "string", ""},
-			{"apiversion", "string", ""},
-			{"readonly", "string", ""},
-			{"recipientaccountid", "string", ""},
-			{"serviceeventdetails", "string", "JSON"},
-			{"sharedeventid", "string", ""},
-			{"vpcendpointid", "string", ""},
-			{"vpcendpointaccountid", "string", ""},
-			{"eventcategory", "string", ""},
-			{"addendum", "struct<reason:string,updatedfields:string,originalrequestid:string,originaleventid:string>", ""},
-			{"sessioncredentialfromconsole", "string", ""},
-			{"edgedevicedetails", "string", "JSON"},
-			{"tlsdetails", "struct<tlsversion:string,ciphersuite:string,clientprovidedhostheader:string>", ""},
+			{"eventversion", String, ""},
+			{"useridentity", userIdentity, ""},
+			{"eventtime", String, "ISO 8601 time, UTC"},
+			{"eventsource", String, ""},
+			{"eventname", String, ""},
+			{"awsregion", String, ""},
+			{"sourceipaddress", String, ""},
+			{"useragent", String, ""},
+			{"errorcode", String, ""},
+			{"errormessage", String, ""},
+			{"requestparameters", String, "JSON"},
+			{"responseelements", String, "JSON"},
+			{"additionaleventdata", String, "JSON"},
+			{"requestid", String, ""},
+			{"eventid", String, ""},
+			{"resources", ArrayOf(Struct(Strings("arn", "accountid", "type")...)), ""},
+			{"eventtype", String, ""},
+			{"apiversion", String, ""},
+			{"readonly", String, ""},
+			{"recipientaccountid", String, ""},
+			{"serviceeventdetails", String, "JSON"},
+			{"sharedeventid", String, ""},
+			{"vpcendpointid", String, ""},
+			{"vpcendpointaccountid", String, ""},
+			{"eventcategory", String, ""},
+			{"addendum", Struct(Strings("reason", "updatedfields", "originalrequestid", "originaleventid")...), ""},
+			{"sessioncredentialfromconsole", String, ""},
+			{"edgedevicedetails", String, "JSON"},
+			{"tlsdetails", Struct(Strings("tlsversion", "ciphersuite", "clientprovidedhostheader")...), ""},
 		},
 		PartitionKeys: []PartitionKey{accountPartition, regionPartition, datePartition},
 		PathTemplate:  "AWSLogs/${" + AccountPartition + "}/CloudTrail/${" + RegionPartition + "}/${" + DatePartition + "}",
@@ -181,11 +184,11 @@ var VPCFlowLogFields = []string{
 	"pkt-src-aws-service", "pkt-dst-aws-service", "flow-direction", "traffic-path",
 }
 
-// vpcFlowTypes gives the fields that are not strings their Hive types.
-var vpcFlowTypes = map[string]string{
-	"version": "int", "srcport": "int", "dstport": "int", "protocol": "bigint",
-	"packets": "bigint", "bytes": "bigint", "start": "bigint", "end": "bigint",
-	"tcp-flags": "int", "traffic-path": "int",
+// vpcFlowTypes gives the fields that are not strings their types.
+var vpcFlowTypes = map[string]Type{
+	"version": Int, "srcport": Int, "dstport": Int, "protocol": BigInt,
+	"packets": BigInt, "bytes": BigInt, "start": BigInt, "end": BigInt,
+	"tcp-flags": Int, "traffic-path": Int,
 }
 
 // VPCFlowColumn is the column name of a flow log format field: hyphens
@@ -208,9 +211,9 @@ func VPCFlowFormat() string {
 func VPCFlow() Table {
 	cols := make([]Column, len(VPCFlowLogFields))
 	for i, f := range VPCFlowLogFields {
-		typ := vpcFlowTypes[f]
-		if typ == "" {
-			typ = "string"
+		typ, ok := vpcFlowTypes[f]
+		if !ok {
+			typ = String
 		}
 		cols[i] = Column{Name: VPCFlowColumn(f), Type: typ, Comment: "flow log field " + f}
 	}
@@ -235,20 +238,20 @@ func DNS() Table {
 		Name:        DNSTable,
 		Description: "Route 53 Resolver query logs of the workshop VPC.",
 		Columns: []Column{
-			{"version", "string", ""},
-			{"account_id", "string", ""},
-			{"region", "string", ""},
-			{"vpc_id", "string", ""},
-			{"query_timestamp", "string", "ISO 8601 time, UTC"},
-			{"query_name", "string", "name queried, with a trailing dot"},
-			{"query_type", "string", ""},
-			{"query_class", "string", ""},
-			{"rcode", "string", ""},
-			{"answers", "array<struct<rdata:string,type:string,class:string>>", ""},
-			{"srcaddr", "string", ""},
-			{"srcport", "int", ""},
-			{"transport", "string", ""},
-			{"srcids", "struct<instance:string,resolver_endpoint:string>", ""},
+			{"version", String, ""},
+			{"account_id", String, ""},
+			{"region", String, ""},
+			{"vpc_id", String, ""},
+			{"query_timestamp", String, "ISO 8601 time, UTC"},
+			{"query_name", String, "name queried, with a trailing dot"},
+			{"query_type", String, ""},
+			{"query_class", String, ""},
+			{"rcode", String, ""},
+			{"answers", ArrayOf(Struct(Strings("rdata", "type", "class")...)), ""},
+			{"srcaddr", String, ""},
+			{"srcport", Int, ""},
+			{"transport", String, ""},
+			{"srcids", Struct(Strings("instance", "resolver_endpoint")...), ""},
 		},
 		PartitionKeys: []PartitionKey{accountPartition, vpcPartition, datePartition},
 		PathTemplate:  "AWSLogs/${" + AccountPartition + "}/vpcdnsquerylogs/${" + VPCPartition + "}/${" + DatePartition + "}",

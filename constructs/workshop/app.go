@@ -11,6 +11,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/analytics"
+	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
 )
 
 // AppProps configures NewApp.
@@ -79,9 +80,13 @@ func NewApp(props *AppProps) (*App, error) {
 	if root == "" {
 		root = "."
 	}
-	queries, err := analytics.LoadNamedQueries(filepath.Join(root, "playbooks"))
+	files, err := playbook.Queries(root)
 	if err != nil {
 		return nil, err
+	}
+	queries := make([]analytics.NamedQuery, len(files))
+	for i, q := range files {
+		queries[i] = analytics.NamedQuery{Name: q.Playbook + "/" + q.Name, Description: q.Description(), SQL: q.SQL}
 	}
 
 	app.Workshop = NewWorkshopStack(cdkApp, WorkshopStackName, &WorkshopStackProps{

@@ -21,7 +21,7 @@ type WorkshopStackProps struct {
 	awscdk.StackProps
 	// NatGateways is the number of NAT gateways in the workshop VPC.
 	NatGateways int
-	// Queries are the playbooks' Athena queries (analytics.LoadNamedQueries).
+	// Queries are the playbooks' Athena queries (playbook.Queries).
 	Queries []analytics.NamedQuery
 }
 

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/playbook"
+	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
 )
 
 // problem is what is wrong with one query of a playbook.
@@ -32,8 +32,7 @@ func checkPlaybook(ctx context.Context, s *session, root, name string) ([]proble
 	if err != nil {
 		return nil, fmt.Errorf("playbook %s has queries but no README.md that shows them: %w", name, err)
 	}
-	lines := strings.Split(string(raw), "\n")
-	shown := playbook.Find(lines, queries)
+	shown := playbook.Find(playbook.ParseMarkdown(raw), queries)
 	refresh := "go run ./playbooks/rehearse -w " + name
 	var out []problem
 	for _, q := range queries {

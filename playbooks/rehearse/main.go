@@ -24,11 +24,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/ir-workshop/incident-response-playbooks/constructs/logschema"
+	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
 	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/engine"
-	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/playbook"
 	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/recording"
 	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/samplelogs"
 )
@@ -42,7 +44,7 @@ var recordings embed.FS
 const DefaultSeed = 20260101
 
 func main() {
-	root, err := repoRoot()
+	root, err := playbook.Root()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "rehearse: %v\n", err)
 		os.Exit(1)
@@ -104,11 +106,7 @@ func run(ctx context.Context, root string, args []string, stdout, stderr io.Writ
 		return 2
 	}
 	name := flags.Arg(0)
-	known := false
-	for _, b := range books {
-		known = known || b == name
-	}
-	if !known {
+	if !slices.Contains(books, name) {
 		fmt.Fprintf(stderr, "rehearse: unknown playbook %q; available: %s\n", name, strings.Join(books, ", "))
 		return 2
 	}
@@ -160,8 +158,7 @@ func writeReadme(path string, queries []playbook.Query, results map[string]strin
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
-	lines := strings.Split(string(raw), "\n")
-	out, missing := playbook.WriteResults(lines, queries, results)
+	out, missing := playbook.WriteResults(string(raw), queries, results)
 	if len(missing) > 0 {
 		return fmt.Errorf("%s does not show %s in a sql block with the file's exact text; nothing written", path, strings.Join(missing, ", "))
 	}
@@ -169,7 +166,7 @@ func writeReadme(path string, queries []playbook.Query, results map[string]strin
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, []byte(strings.Join(out, "\n")), info.Mode().Perm())
+	return os.WriteFile(path, []byte(out), info.Mode().Perm())
 }
 
 // session is a loaded sample incident.
@@ -234,7 +231,7 @@ func fixtureCalls() ([]recording.Call, error) {
 
 func (s *session) describe() string {
 	return fmt.Sprintf("%d CloudTrail records, %d flow records, %d DNS queries",
-		s.stats.Rows[engine.TableCloudTrail], s.stats.Rows[engine.TableVPCFlow], s.stats.Rows[engine.TableDNS])
+		s.stats.Rows[logschema.CloudTrailTable], s.stats.Rows[logschema.VPCFlowTable], s.stats.Rows[logschema.DNSTable])
 }
 
 // run checks a query (engine.Check) and runs it.
@@ -256,26 +253,5 @@ func (s *session) close() {
 	}
 	if s.temp {
 		os.RemoveAll(s.dir)
-	}
-}
-
-// repoRoot is the nearest directory at or above the working directory that
-// holds go.mod and playbooks/.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if _, err := os.Stat(filepath.Join(dir, playbook.Dir)); err == nil {
-				return dir, nil
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run it from the repository (no go.mod with a playbooks folder above the working directory)")
-		}
-		dir = parent
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/playbook"
+	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
 )
 
 // sampleRoot is a repository root with one playbook, for tests that must
@@ -43,38 +43,25 @@ func TestMain(m *testing.M) {
 
 func repo(t *testing.T) string {
 	t.Helper()
-	root, err := repoRoot()
+	root, err := playbook.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return root
 }
 
-// TestEveryPlaybookQueryReturnsTheResultItsPlaybookShows runs every .sql
-// file under playbooks/ over the sample incident: each must bind, filter
-// each log table on date_partition, and return exactly the rows that its
+// TestEveryPlaybookQueryReturnsTheResultItsPlaybookShows runs every query
+// of every playbook over the sample incident: each must pass engine.Check
+// (the one check of a playbook query) and return exactly the rows that its
 // playbook's README.md shows right after it.
 func TestEveryPlaybookQueryReturnsTheResultItsPlaybookShows(t *testing.T) {
 	root := repo(t)
-	files, err := playbook.AllSQLFiles(root)
+	books, err := playbook.List(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) == 0 {
-		t.Fatal("no query under playbooks/: the playbooks keep their Athena queries as playbooks/PLAYBOOK/queries/NN_name.sql, and this test runs each of them")
-	}
-	books := map[string]bool{}
-	for _, f := range files {
-		rel, _ := filepath.Rel(filepath.Join(root, playbook.Dir), f)
-		parts := strings.Split(filepath.ToSlash(rel), "/")
-		if len(parts) != 3 || parts[1] != "queries" {
-			t.Errorf("playbooks/%s: a playbook query belongs in playbooks/PLAYBOOK/queries/, where Athena's named queries and this test find it", filepath.ToSlash(rel))
-			continue
-		}
-		books[parts[0]] = true
-	}
 	s := loaded(t)
-	for _, name := range sortedKeys(books) {
+	for _, name := range books {
 		t.Run(name, func(t *testing.T) {
 			problems, err := checkPlaybook(context.Background(), s, root, name)
 			if err != nil {
@@ -87,43 +74,11 @@ func TestEveryPlaybookQueryReturnsTheResultItsPlaybookShows(t *testing.T) {
 	}
 }
 
-func sortedKeys(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	playbookSort(out)
-	return out
-}
-
-func playbookSort(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
 // copyTree copies the sample root into a temporary directory.
 func copyTree(t *testing.T, from string) string {
 	t.Helper()
 	to := t.TempDir()
-	err := filepath.Walk(from, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		dst := filepath.Join(to, rel)
-		if info.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
 		t.Fatal(err)
 	}
 	return to

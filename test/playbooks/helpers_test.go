@@ -3,45 +3,22 @@ package playbooks
 import (
 	"os"
 	"path/filepath"
-	"sort"
-	"sync"
 	"testing"
 
-	"github.com/ir-workshop/incident-response-playbooks/constructs/logschema"
+	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
 )
 
 // Playbooks that must exist, in the order playbooks/README.md lists them.
 var wantPlaybooks = []string{"credential_exposure", "crypto_mining", "template"}
 
-var (
-	rootOnce sync.Once
-	rootDir  string
-)
-
-// repoRoot is the directory that holds go.mod.
+// repoRoot is the repository (playbook.Root).
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	rootOnce.Do(func() {
-		dir, err := filepath.Abs(".")
-		if err != nil {
-			return
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				rootDir = dir
-				return
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				return
-			}
-			dir = parent
-		}
-	})
-	if rootDir == "" {
-		t.Fatal("cannot find the repository root (no go.mod above the test)")
+	root, err := playbook.Root()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return rootDir
+	return root
 }
 
 func readFile(t *testing.T, path string) string {
@@ -63,47 +40,35 @@ func rel(t *testing.T, path string) string {
 	return r
 }
 
-// playbookDirs returns the playbooks: playbooks/*/ folders with a README.md
-// and a queries/ folder, plus every folder of wantPlaybooks. Other folders
-// under playbooks/ (tools that work on the playbooks) are not playbooks.
+// playbookDirs returns the folders of the playbooks (playbook.List).
 func playbookDirs(t *testing.T) []string {
 	t.Helper()
-	root := filepath.Join(repoRoot(t), "playbooks")
-	matches, err := filepath.Glob(filepath.Join(root, "*", "README.md"))
+	books, err := playbook.List(repoRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]bool{}
-	for _, m := range matches {
-		dir := filepath.Dir(m)
-		if info, err := os.Stat(filepath.Join(dir, "queries")); err == nil && info.IsDir() {
-			seen[dir] = true
-		}
+	var dirs []string
+	for _, b := range books {
+		dirs = append(dirs, filepath.Join(repoRoot(t), playbook.Dir, b))
 	}
-	for _, book := range wantPlaybooks {
-		seen[filepath.Join(root, book)] = true
-	}
-	dirs := sortedKeys(seen)
-	sort.Strings(dirs)
 	return dirs
 }
 
-// queryFiles returns playbooks/*/queries/*.sql, sorted.
-func queryFiles(t *testing.T) []string {
+// readme parses a playbook's README.md.
+func readme(t *testing.T, dir string) playbook.Markdown {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(repoRoot(t), "playbooks", "*", "queries", "*.sql"))
+	return playbook.ParseMarkdown([]byte(readFile(t, filepath.Join(dir, "README.md"))))
+}
+
+// queries returns every playbook's queries (playbook.Queries).
+func queries(t *testing.T) []playbook.Query {
+	t.Helper()
+	qs, err := playbook.Queries(repoRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(files)
-	return files
-}
-
-func catalog(t *testing.T) *Catalog {
-	t.Helper()
-	c, err := NewCatalog(logschema.Tables())
-	if err != nil {
-		t.Fatalf("parsing logschema: %v", err)
+	if len(qs) == 0 {
+		t.Fatal("no playbooks/*/queries/*.sql")
 	}
-	return c
+	return qs
 }

@@ -1,12 +1,16 @@
 package playbooks
 
 import (
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
 )
 
 // skeleton is the H2 outline every playbook follows, the incident life cycle
@@ -39,12 +43,11 @@ func TestPlaybooksShareOneSkeleton(t *testing.T) {
 		t.Errorf("playbooks %v, want %v", names, wantPlaybooks)
 	}
 	for _, dir := range dirs {
-		readme := filepath.Join(dir, "README.md")
-		hs := Headings(readFile(t, readme))
+		path := filepath.Join(dir, "README.md")
 		var h2 []string
 		h3 := map[string][]string{}
 		h1 := 0
-		for _, h := range hs {
+		for _, h := range readme(t, dir).Headings {
 			switch h.Level {
 			case 1:
 				h1++
@@ -57,38 +60,29 @@ func TestPlaybooksShareOneSkeleton(t *testing.T) {
 			}
 		}
 		if h1 != 1 {
-			t.Errorf("%s: %d level-1 headings, want one title", rel(t, readme), h1)
+			t.Errorf("%s: %d level-1 headings, want one title", rel(t, path), h1)
 		}
 		if !reflect.DeepEqual(h2, skeleton) {
-			t.Errorf("%s: sections %q\nwant %q", rel(t, readme), h2, skeleton)
+			t.Errorf("%s: sections %q\nwant %q", rel(t, path), h2, skeleton)
 		}
 		for section, subs := range required {
 			for _, sub := range subs {
-				if !contains(h3[section], sub) {
-					t.Errorf("%s: section %q has no %q (has %q)", rel(t, readme), section, sub, h3[section])
+				if !slices.Contains(h3[section], sub) {
+					t.Errorf("%s: section %q has no %q (has %q)", rel(t, path), section, sub, h3[section])
 				}
 			}
 		}
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func TestPlaybookIndexListsEveryPlaybook(t *testing.T) {
 	index := filepath.Join(repoRoot(t), "playbooks", "README.md")
 	var targets []string
-	for _, l := range Links(readFile(t, index)) {
+	for _, l := range playbook.ParseMarkdown([]byte(readFile(t, index))).Links {
 		targets = append(targets, strings.TrimPrefix(l.Target, "./"))
 	}
 	for _, book := range wantPlaybooks {
-		if !contains(targets, book+"/README.md") && !contains(targets, book+"/") {
+		if !slices.Contains(targets, book+"/README.md") && !slices.Contains(targets, book+"/") {
 			t.Errorf("%s: no link to %s/README.md", rel(t, index), book)
 		}
 	}
@@ -99,7 +93,7 @@ func TestPlaybookIndexListsEveryPlaybook(t *testing.T) {
 // a heading of the file it names.
 func TestMarkdownLinksResolve(t *testing.T) {
 	root := repoRoot(t)
-	files, err := MarkdownFiles(root)
+	files, err := markdownFiles(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,12 +109,12 @@ func TestMarkdownLinksResolve(t *testing.T) {
 		if err != nil {
 			return nil
 		}
-		anchors[path] = Anchors(string(raw))
+		anchors[path] = playbook.ParseMarkdown(raw).Anchors()
 		return anchors[path]
 	}
 	for _, f := range files {
-		for _, l := range Links(readFile(t, f)) {
-			if !IsRelative(l.Target) {
+		for _, l := range playbook.ParseMarkdown([]byte(readFile(t, f))).Links {
+			if !isRelative(l.Target) {
 				continue
 			}
 			target, fragment, _ := strings.Cut(l.Target, "#")
@@ -136,12 +130,12 @@ func TestMarkdownLinksResolve(t *testing.T) {
 				}
 			}
 			if !strings.HasPrefix(path, root) {
-				t.Errorf("%s:%d: link %q leaves the repository", rel(t, f), l.Line, l.Target)
+				t.Errorf("%s:%d: link %q leaves the repository", rel(t, f), l.Line+1, l.Target)
 				continue
 			}
 			info, err := os.Stat(path)
 			if err != nil {
-				t.Errorf("%s:%d: link %q: %s does not exist", rel(t, f), l.Line, l.Target, rel(t, path))
+				t.Errorf("%s:%d: link %q: %s does not exist", rel(t, f), l.Line+1, l.Target, rel(t, path))
 				continue
 			}
 			if fragment == "" {
@@ -154,32 +148,38 @@ func TestMarkdownLinksResolve(t *testing.T) {
 				continue
 			}
 			if !anchorsOf(path)[strings.ToLower(fragment)] {
-				t.Errorf("%s:%d: link %q: %s has no heading with anchor #%s", rel(t, f), l.Line, l.Target, rel(t, path), fragment)
+				t.Errorf("%s:%d: link %q: %s has no heading with anchor #%s", rel(t, f), l.Line+1, l.Target, rel(t, path), fragment)
 			}
 		}
 	}
 }
 
-func TestAnchorsFollowGitHub(t *testing.T) {
-	md := "# Title\n\n## Contain: `deny-all` the key\n\n### Check\n\n## Step 1 (of 2)\n\n### Check\n\n```sh\n# not a heading\n```\n"
-	got := Anchors(md)
-	for _, want := range []string{"title", "contain-deny-all-the-key", "check", "check-1", "step-1-of-2"} {
-		if !got[want] {
-			t.Errorf("no anchor %q in %v", want, got)
+// markdownFiles returns the markdown files under root, skipping trees that
+// are installed or generated rather than written here.
+func markdownFiles(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
 		}
-	}
-	if got["not-a-heading"] {
-		t.Error("a comment in a code block became a heading")
-	}
+		switch {
+		case d.IsDir() && slices.Contains([]string{".git", "node_modules", ".build", "cdk.out"}, d.Name()):
+			return filepath.SkipDir
+		case !d.IsDir() && strings.HasSuffix(d.Name(), ".md"):
+			out = append(out, path)
+		}
+		return nil
+	})
+	return out, err
 }
 
-func TestLinksSkipCodeAndFindImages(t *testing.T) {
-	md := "See [a](a.md) and ![b](img/b.png).\n`[c](c.md)`\n\n```md\n[d](d.md)\n```\n\n[e]: e.md\n"
-	var got []string
-	for _, l := range Links(md) {
-		got = append(got, l.Target)
+// isRelative reports whether a link target points into the repository.
+func isRelative(target string) bool {
+	if strings.HasPrefix(target, "//") {
+		return false
 	}
-	if want := []string{"a.md", "img/b.png", "e.md"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("links %q, want %q", got, want)
+	if i := strings.IndexAny(target, ":/#?"); i >= 0 && target[i] == ':' {
+		return false // scheme: http:, https:, mailto:, ...
 	}
+	return true
 }

@@ -8,59 +8,24 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
 )
 
-// Athena's limits on a named query (constructs/analytics loads the files
-// into AWS::Athena::NamedQuery resources).
-const (
-	maxQueryBytes       = 262144
-	maxDescriptionBytes = 1024
-)
-
-var queryName = regexp.MustCompile(`^([0-9]{2})_[a-z0-9]+(_[a-z0-9]+)*\.sql$`)
-
-func TestPlaybookQueriesReferenceOnlyLogSchema(t *testing.T) {
-	c := catalog(t)
-	files := queryFiles(t)
-	if len(files) == 0 {
-		t.Fatal("no playbooks/*/queries/*.sql")
-	}
-	for _, f := range files {
-		for _, err := range c.CheckQuery(rel(t, f), readFile(t, f)) {
-			t.Error(err)
-		}
-	}
-}
-
-func TestQueryFilesAreNumberedNamedAndDescribed(t *testing.T) {
+// TestQueryFilesAreNumberedAndDescribed: a playbook's queries are numbered
+// 01, 02, ... in playbook order, each ends in a newline and starts with
+// comment lines that say what it finds (Athena's description of the named
+// query). playbook.Queries enforces the NN_step_name.sql names.
+func TestQueryFilesAreNumberedAndDescribed(t *testing.T) {
 	byBook := map[string][]int{}
-	for _, f := range queryFiles(t) {
-		name := filepath.Base(f)
-		m := queryName.FindStringSubmatch(name)
-		if m == nil {
-			t.Errorf("%s: want NN_step_name.sql (two digits, then lower-case letters, digits and _)", rel(t, f))
-			continue
+	for _, q := range queries(t) {
+		n, _ := strconv.Atoi(q.Name[:2])
+		byBook[q.Playbook] = append(byBook[q.Playbook], n)
+		if !strings.HasSuffix(q.SQL, "\n") {
+			t.Errorf("%s: want a final newline", rel(t, q.Path))
 		}
-		n, _ := strconv.Atoi(m[1])
-		book := filepath.Base(filepath.Dir(filepath.Dir(f)))
-		byBook[book] = append(byBook[book], n)
-
-		sql := readFile(t, f)
-		if len(sql) > maxQueryBytes {
-			t.Errorf("%s: %d bytes, Athena takes at most %d", rel(t, f), len(sql), maxQueryBytes)
-		}
-		if !strings.HasSuffix(sql, "\n") {
-			t.Errorf("%s: want a final newline", rel(t, f))
-		}
-		desc := description(sql)
-		switch {
-		case desc == "":
-			t.Errorf("%s: want leading -- comment lines that describe the query", rel(t, f))
-		case len(desc) > maxDescriptionBytes:
-			t.Errorf("%s: description is %d bytes, Athena takes at most %d", rel(t, f), len(desc), maxDescriptionBytes)
-		}
-		if strings.TrimSpace(strings.Join(codeLines(sql), "")) == "" {
-			t.Errorf("%s: only comments, no query", rel(t, f))
+		if q.Description() == "" {
+			t.Errorf("%s: want leading -- comment lines that describe the query", rel(t, q.Path))
 		}
 	}
 	for book, nums := range byBook {
@@ -73,79 +38,48 @@ func TestQueryFilesAreNumberedNamedAndDescribed(t *testing.T) {
 	}
 }
 
-// description is what constructs/analytics makes of a query file's leading
-// "--" lines.
-func description(sql string) string {
-	var parts []string
-	for _, line := range strings.Split(sql, "\n") {
-		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "--") {
-			break
-		}
-		if text := strings.TrimSpace(strings.TrimPrefix(line, "--")); text != "" {
-			parts = append(parts, text)
-		}
+// TestEverySQLFileIsAPlaybookQuery: a .sql file under playbooks/ outside a
+// playbook's queries/ folder would never become a named query nor be
+// rehearsed.
+func TestEverySQLFileIsAPlaybookQuery(t *testing.T) {
+	stray, err := playbook.StraySQL(repoRoot(t))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return strings.Join(parts, " ")
+	for _, f := range stray {
+		t.Errorf("%s: a playbook query belongs in playbooks/PLAYBOOK/queries/ of a playbook with a README.md", rel(t, f))
+	}
 }
 
-func codeLines(sql string) []string {
-	var out []string
-	for _, line := range strings.Split(sql, "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
-// TestPlaybooksShowTheirQueries: a playbook shows each of its queries, as
-// the same text as the file, in file order, and shows no SQL that is not a
-// file (so that what the reader sees is what Athena runs).
+// TestPlaybooksShowTheirQueries: the sql blocks of a playbook are its query
+// files, in file order, and it links to each file (so that what the reader
+// sees is what Athena runs). That each file is shown with its result, the
+// rehearsal checks.
 func TestPlaybooksShowTheirQueries(t *testing.T) {
+	byBook := map[string][]playbook.Query{}
+	for _, q := range queries(t) {
+		byBook[q.Playbook] = append(byBook[q.Playbook], q)
+	}
 	for _, dir := range playbookDirs(t) {
-		readme := filepath.Join(dir, "README.md")
-		_, blocks := SplitMarkdown(readFile(t, readme))
-		var shown []string
-		for _, b := range blocks {
+		path := filepath.Join(dir, "README.md")
+		var shown []playbook.Block
+		for _, b := range readme(t, dir).Blocks {
 			if b.Lang == "sql" {
-				shown = append(shown, strings.TrimSpace(b.Text))
+				shown = append(shown, b)
 			}
 		}
-		files, _ := filepath.Glob(filepath.Join(dir, "queries", "*.sql"))
-		var want []string
-		for _, f := range files {
-			want = append(want, strings.TrimSpace(readFile(t, f)))
-			if !strings.Contains(readFile(t, readme), "(queries/"+filepath.Base(f)+")") {
-				t.Errorf("%s: no link to queries/%s", rel(t, readme), filepath.Base(f))
+		files := byBook[filepath.Base(dir)]
+		for i, b := range shown {
+			if i >= len(files) || !playbook.SameSQL(b.Text, files[i].SQL) {
+				t.Errorf("%s:%d: sql block %d is not the text of query file %d (of %d): show each file once, in order, and only files", rel(t, path), b.Open+1, i+1, i+1, len(files))
 			}
 		}
-		if len(shown) != len(want) {
-			t.Errorf("%s: %d sql blocks, %d query files: show each file once, and only files", rel(t, readme), len(shown), len(want))
-		}
-		for i := 0; i < len(shown) && i < len(want); i++ {
-			if shown[i] != want[i] {
-				t.Errorf("%s: sql block %d differs from %s:\n%s", rel(t, readme), i+1, rel(t, files[i]), firstDiff(shown[i], want[i]))
+		for _, q := range files {
+			if !strings.Contains(readFile(t, path), "("+q.File()+")") {
+				t.Errorf("%s: no link to %s", rel(t, path), q.File())
 			}
 		}
 	}
-}
-
-func firstDiff(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y {
-			return fmt.Sprintf("line %d:\n  playbook: %q\n  file:     %q", i+1, x, y)
-		}
-	}
-	return ""
 }
 
 var (
@@ -199,14 +133,12 @@ func TestExamplesUseDocumentedPlaceholders(t *testing.T) {
 			}
 		}
 	}
-	for _, f := range queryFiles(t) {
-		check(rel(t, f), readFile(t, f), true)
+	for _, q := range queries(t) {
+		check(rel(t, q.Path), q.SQL, true)
 	}
 	for _, dir := range playbookDirs(t) {
-		readme := filepath.Join(dir, "README.md")
-		_, blocks := SplitMarkdown(readFile(t, readme))
-		for _, b := range blocks {
-			check(fmt.Sprintf("%s:%d", rel(t, readme), b.Line), b.Text, b.Lang == "sql")
+		for _, b := range readme(t, dir).Blocks {
+			check(fmt.Sprintf("%s:%d", rel(t, filepath.Join(dir, "README.md")), b.Open+1), b.Text, b.Lang == "sql")
 		}
 	}
 }

@@ -3,15 +3,18 @@ package playbooks
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
 )
 
 // scriptMention is any scripts/NAME.sh a playbook names, in prose or code.
@@ -41,9 +44,9 @@ func TestPlaybookScriptsExist(t *testing.T) {
 	if len(named) == 0 {
 		t.Fatal("the playbooks name no script")
 	}
-	for _, script := range sortedKeys(named) {
+	for _, script := range slices.Sorted(maps.Keys(named)) {
 		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(script))); err != nil {
-			t.Errorf("%s does not exist, but %v name it", script, unique(named[script]))
+			t.Errorf("%s does not exist, but %v name it", script, slices.Compact(slices.Sorted(slices.Values(named[script]))))
 		}
 	}
 }
@@ -60,12 +63,11 @@ func TestPlaybookCommandsMatchScriptInterfaces(t *testing.T) {
 	root := repoRoot(t)
 	flags := map[string]map[string][]string{} // script -> flag -> where
 	for _, f := range playbookMarkdown(t) {
-		_, blocks := SplitMarkdown(readFile(t, f))
-		for _, b := range blocks {
-			if !ShellBlocks[b.Lang] {
+		for _, b := range playbook.ParseMarkdown([]byte(readFile(t, f))).Blocks {
+			if !slices.Contains(shellBlocks, b.Lang) {
 				continue
 			}
-			for _, call := range ScriptCalls(b) {
+			for _, call := range scriptCalls(b) {
 				if flags[call.Script] == nil {
 					flags[call.Script] = map[string][]string{}
 				}
@@ -78,12 +80,12 @@ func TestPlaybookCommandsMatchScriptInterfaces(t *testing.T) {
 	if len(flags) == 0 {
 		t.Fatal("the playbooks' shell commands run no script")
 	}
-	for _, script := range sortedKeys(flags) {
+	for _, script := range slices.Sorted(maps.Keys(flags)) {
 		t.Run(filepath.Base(script), func(t *testing.T) {
 			path := filepath.Join(root, filepath.FromSlash(script))
 			info, err := os.Stat(path)
 			if err != nil {
-				t.Fatalf("%s does not exist, but the playbooks run it with %v (at %v)", script, sortedKeys(flags[script]), where(flags[script]))
+				t.Fatalf("%s does not exist, but the playbooks run it with %v (at %v)", script, slices.Sorted(maps.Keys(flags[script])), where(flags[script]))
 			}
 			if info.Mode()&0o111 == 0 {
 				t.Errorf("%s is not executable; the playbooks run it as %s", script, script)
@@ -93,13 +95,13 @@ func TestPlaybookCommandsMatchScriptInterfaces(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !optionParsing.Match(src) {
-				t.Fatalf("%s parses no options (no getopts): it cannot take %v; not running it", script, sortedKeys(flags[script]))
+				t.Fatalf("%s parses no options (no getopts): it cannot take %v; not running it", script, slices.Sorted(maps.Keys(flags[script])))
 			}
 			usage, err := helpText(root, script)
 			if err != nil {
 				t.Fatalf("bash %s -h: %v\n%s", script, err, usage)
 			}
-			for _, flag := range sortedKeys(flags[script]) {
+			for _, flag := range slices.Sorted(maps.Keys(flags[script])) {
 				documented := regexp.MustCompile(`(^|[^A-Za-z0-9-])` + regexp.QuoteMeta(flag) + `\b`)
 				if !documented.MatchString(usage) {
 					t.Errorf("%s -h does not document %s, which %v pass", script, flag, flags[script][flag])
@@ -114,7 +116,7 @@ func where(m map[string][]string) []string {
 	for _, locs := range m {
 		out = append(out, locs...)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 
@@ -137,14 +139,14 @@ func helpText(root, script string) (string, error) {
 }
 
 func TestScriptCallsFindFlags(t *testing.T) {
-	block := CodeBlock{Lang: "bash", Line: 7, Text: strings.Join([]string{
+	block := playbook.Block{Lang: "bash", Open: 6, Text: strings.Join([]string{
 		`scripts/contain-access-key.sh -k "$KEY" \`,
 		`  -n "$INCIDENT_ID" -p ir-breakglass  # -x is a comment`,
 		`IDS=$(bash scripts/get-guardduty-findings.sh -t 'CryptoCurrency:EC2/BitcoinTool.B!DNS' -i) && echo "$IDS" | head -1`,
 		`./scripts/isolate-instance.sh -i i-1234567890abcdef0 | tee out.txt -a`,
 	}, "\n")}
 	var got []string
-	for _, c := range ScriptCalls(block) {
+	for _, c := range scriptCalls(block) {
 		got = append(got, c.Script+" "+strings.Join(c.Flags, " "))
 	}
 	want := []string{
@@ -155,4 +157,47 @@ func TestScriptCallsFindFlags(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("calls %q, want %q", got, want)
 	}
+}
+
+// scriptCall is an invocation of a repository script in a shell block.
+type scriptCall struct {
+	Script string   // scripts/NAME.sh
+	Flags  []string // -x options passed, in order
+	Line   int      // line of the code block's opening fence, from 1
+}
+
+var (
+	scriptRef   = regexp.MustCompile(`(?:^|[\s;&|(=$"'])(?:\./)?(scripts/[A-Za-z0-9_.-]+\.sh)`)
+	shortOption = regexp.MustCompile(`^-[A-Za-z]$`)
+	// shellComment is a # that starts a word, and the rest of the line.
+	shellComment = regexp.MustCompile(`(^|\s)#.*$`)
+	// shellBlocks are the languages whose code blocks hold commands to run.
+	shellBlocks = []string{"bash", "sh", "shell", "console"}
+)
+
+// scriptCalls returns the scripts/*.sh invocations of a shell code block and
+// the short options each gets. Continuation lines are joined; an invocation
+// ends at ;, &&, ||, |, ), a redirection or a comment.
+func scriptCalls(block playbook.Block) []scriptCall {
+	text := strings.ReplaceAll(block.Text, "\\\n", " ")
+	var out []scriptCall
+	for _, line := range strings.Split(text, "\n") {
+		line = shellComment.ReplaceAllString(line, "")
+		for _, loc := range scriptRef.FindAllStringSubmatchIndex(line, -1) {
+			call := scriptCall{Script: line[loc[2]:loc[3]], Line: block.Open + 1}
+			for _, word := range strings.Fields(line[loc[3]:]) {
+				if strings.ContainsAny(word[:1], ";&|)#><") {
+					break
+				}
+				if w := strings.TrimRight(word, ";)"); shortOption.MatchString(w) {
+					call.Flags = append(call.Flags, w)
+				}
+				if strings.HasSuffix(word, ";") || strings.HasSuffix(word, ")") {
+					break
+				}
+			}
+			out = append(out, call)
+		}
+	}
+	return out
 }

@@ -8,10 +8,11 @@ import (
 	"testing"
 )
 
-// The queries in ../testdata/queries: good_*.sql must pass Check and run;
-// bad_*.sql must fail Check with an error that names the file and contains
-// the text of their first line's "-- want:" comment.
-func TestCheckRejectsQueriesWithoutDatePartitionOrWithUnknownNames(t *testing.T) {
+// The queries in ../testdata/queries, the one set of query fixtures:
+// good_*.sql must pass Check and run; each bad_*.sql must fail Check for
+// its own reason, with an error that names the file and contains the text
+// of its first line's "-- want:" comment.
+func TestCheckPassesGoodQueriesAndRejectsEachBadOneForItsReason(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "testdata", "queries", "*.sql"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no test queries (%v)", err)

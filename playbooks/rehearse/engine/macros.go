@@ -35,15 +35,6 @@ func (m Macro) create() string {
 	return "CREATE OR REPLACE TEMP MACRO " + m.Name + strings.Join(parts, ", ")
 }
 
-// Signature returns the macro's parameter lists, such as "f(a, b)".
-func (m Macro) Signature() string {
-	parts := make([]string, len(m.Overloads))
-	for i, o := range m.Overloads {
-		parts[i] = m.Name + "(" + strings.Join(o.Params, ", ") + ")"
-	}
-	return strings.Join(parts, ", ")
-}
-
 // mysqlFormat turns the MySQL-style format specifiers of Trino's
 // date_format and date_parse into strftime's: %i (minutes) is %M, %s
 // (seconds) is %S, %T is %H:%M:%S. %Y %m %d %H %f %p and %j mean the same in

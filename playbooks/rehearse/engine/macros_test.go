@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -70,6 +71,9 @@ func TestEveryMacroIsDocumentedAndTested(t *testing.T) {
 	for _, m := range Macros {
 		if m.Trino == "" || m.Why == "" {
 			t.Errorf("macro %s: say what Trino does and why the macro is equivalent", m.Name)
+		}
+		if !slices.Contains(AthenaFunctions, m.Name) {
+			t.Errorf("macro %s stands for an Athena function, but AthenaFunctions lacks it", m.Name)
 		}
 		tested := false
 		for _, tc := range trinoCases {

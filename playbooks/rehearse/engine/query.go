@@ -4,17 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/duckdb/duckdb-go/v2"
-
-	"github.com/ir-workshop/incident-response-playbooks/constructs/logschema"
 )
 
 // Result is the outcome of a query, every value rendered as Athena's
@@ -26,7 +25,7 @@ type Result struct {
 
 // Query runs one SQL statement and returns its result.
 func (e *Engine) Query(ctx context.Context, query string) (*Result, error) {
-	query, err := e.translate(ctx, query)
+	query, err := e.translate(ctx, query, false)
 	if err != nil {
 		return nil, err
 	}
@@ -62,20 +61,6 @@ func (e *Engine) Query(ctx context.Context, query string) (*Result, error) {
 		return nil, cleanError(err)
 	}
 	return res, nil
-}
-
-// Bind checks, without running it, that a statement parses and that every
-// table, column and function it names exists.
-func (e *Engine) Bind(ctx context.Context, query string) error {
-	query, err := e.translate(ctx, query)
-	if err != nil {
-		return err
-	}
-	stmt, err := e.db.PrepareContext(ctx, query)
-	if err != nil {
-		return cleanError(err)
-	}
-	return stmt.Close()
 }
 
 // cleanError drops the trailing blank lines of DuckDB's messages.
@@ -136,14 +121,9 @@ func FormatValue(v any, dbType string) string {
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = k + "=" + FormatValue(v[k], "")
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			parts = append(parts, k+"="+FormatValue(v[k], ""))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case duckdb.Map:
@@ -151,7 +131,7 @@ func FormatValue(v any, dbType string) string {
 		for k, x := range v {
 			parts = append(parts, FormatValue(k, "")+"="+FormatValue(x, ""))
 		}
-		sort.Strings(parts)
+		slices.Sort(parts)
 		return "{" + strings.Join(parts, ", ") + "}"
 	case duckdb.OrderedMap:
 		keys, vals := v.Keys(), v.Values()
@@ -159,7 +139,7 @@ func FormatValue(v any, dbType string) string {
 		for i := range keys {
 			parts[i] = FormatValue(keys[i], "") + "=" + FormatValue(vals[i], "")
 		}
-		sort.Strings(parts)
+		slices.Sort(parts)
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
 	return fmt.Sprint(v)
@@ -279,182 +259,4 @@ func (r *Result) Table() string {
 func isNumber(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
 	return err == nil
-}
-
-// PartitionCheck reports, for a query, every scan of a workshop table that
-// no date_partition predicate restricts. Athena reads every day of the
-// projected range for such a scan: slow, and billed by the byte.
-//
-// A scan counts as restricted when the WHERE clause of the SELECT that reads
-// the table, or an ON condition of its joins, compares date_partition (=, <,
-// >, <=, >=, <>, BETWEEN, IN or LIKE), qualified with the table's name or
-// alias or unqualified. A predicate that only an outer query applies to a
-// subquery's rows does not count: write it where the table is read.
-func (e *Engine) PartitionCheck(ctx context.Context, query string) ([]string, error) {
-	var raw string
-	// json_serialize_sql takes only a constant: the query as a literal.
-	literal := "'" + strings.ReplaceAll(query, "'", "''") + "'"
-	if err := e.db.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql("+literal+") AS VARCHAR)").Scan(&raw); err != nil {
-		return nil, cleanError(err)
-	}
-	var tree struct {
-		Error        bool   `json:"error"`
-		ErrorMessage string `json:"error_message"`
-		Statements   []struct {
-			Node any `json:"node"`
-		} `json:"statements"`
-	}
-	if err := json.Unmarshal([]byte(raw), &tree); err != nil {
-		return nil, fmt.Errorf("reading the parse tree: %w", err)
-	}
-	if tree.Error {
-		return nil, fmt.Errorf("%s", tree.ErrorMessage)
-	}
-	if len(tree.Statements) != 1 {
-		return nil, fmt.Errorf("want one SELECT statement, got %d statements", len(tree.Statements))
-	}
-	logTables := map[string]bool{}
-	for _, t := range logschema.Tables() {
-		logTables[strings.ToLower(t.Name)] = true
-	}
-	var problems []string
-	walk(tree.Statements[0].Node, func(node map[string]any) {
-		if node["type"] != "SELECT_NODE" {
-			return
-		}
-		var scans []scan
-		var conditions []any
-		collectFrom(node["from_table"], &scans, &conditions)
-		conditions = append(conditions, node["where_clause"])
-		for _, s := range scans {
-			if !logTables[strings.ToLower(s.table)] {
-				continue
-			}
-			if s.schema != "" && !strings.EqualFold(s.schema, logschema.Database) {
-				continue
-			}
-			if !restricts(conditions, s.name()) {
-				problems = append(problems, fmt.Sprintf("%s is read without a %s predicate (a comparison on %s in the WHERE clause of the SELECT that reads it)",
-					s.describe(), logschema.DatePartition, logschema.DatePartition))
-			}
-		}
-	})
-	return problems, nil
-}
-
-// scan is a base table in a FROM clause.
-type scan struct{ schema, table, alias string }
-
-func (s scan) name() string {
-	if s.alias != "" {
-		return s.alias
-	}
-	return s.table
-}
-
-func (s scan) describe() string {
-	if s.alias != "" && !strings.EqualFold(s.alias, s.table) {
-		return fmt.Sprintf("table %s (as %s)", s.table, s.alias)
-	}
-	return "table " + s.table
-}
-
-// collectFrom gathers the base tables of a FROM clause and the ON
-// conditions of its joins; subqueries are SELECT nodes of their own.
-func collectFrom(from any, scans *[]scan, conditions *[]any) {
-	m, ok := from.(map[string]any)
-	if !ok {
-		return
-	}
-	switch m["type"] {
-	case "BASE_TABLE":
-		s := scan{}
-		s.schema, _ = m["schema_name"].(string)
-		s.table, _ = m["table_name"].(string)
-		s.alias, _ = m["alias"].(string)
-		*scans = append(*scans, s)
-	case "JOIN":
-		collectFrom(m["left"], scans, conditions)
-		collectFrom(m["right"], scans, conditions)
-		*conditions = append(*conditions, m["condition"])
-	}
-}
-
-// comparisons are the expression classes that can restrict a column.
-var comparisons = map[string]bool{"COMPARISON": true, "BETWEEN": true}
-
-// restricts tells whether an expression of conditions compares
-// date_partition of the table called name (or an unqualified
-// date_partition).
-func restricts(conditions []any, name string) bool {
-	found := false
-	for _, c := range conditions {
-		walk(c, func(expr map[string]any) {
-			class, _ := expr["class"].(string)
-			typ, _ := expr["type"].(string)
-			isLike := class == "FUNCTION" && (expr["function_name"] == "~~" || expr["function_name"] == "like")
-			if !comparisons[class] && typ != "COMPARE_IN" && !isLike {
-				return
-			}
-			walk(expr, func(ref map[string]any) {
-				if ref["class"] != "COLUMN_REF" {
-					return
-				}
-				names, _ := ref["column_names"].([]any)
-				if len(names) == 0 {
-					return
-				}
-				col, _ := names[len(names)-1].(string)
-				if !strings.EqualFold(col, logschema.DatePartition) {
-					return
-				}
-				if len(names) == 1 {
-					found = true
-					return
-				}
-				if q, _ := names[len(names)-2].(string); strings.EqualFold(q, name) {
-					found = true
-				}
-			})
-		})
-	}
-	return found
-}
-
-// walk calls visit for every JSON object in v, depth first.
-func walk(v any, visit func(map[string]any)) {
-	switch v := v.(type) {
-	case map[string]any:
-		visit(v)
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			walk(v[k], visit)
-		}
-	case []any:
-		for _, x := range v {
-			walk(x, visit)
-		}
-	}
-}
-
-// Check returns an error that names file when the query in it does not
-// bind (a table, column or function that does not exist, a syntax error)
-// or reads a workshop table without a date_partition predicate
-// (PartitionCheck).
-func (e *Engine) Check(ctx context.Context, file, query string) error {
-	if err := e.Bind(ctx, query); err != nil {
-		return fmt.Errorf("%s: does not bind: %w", file, err)
-	}
-	problems, err := e.PartitionCheck(ctx, query)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%s: %s", file, strings.Join(problems, "; "))
-	}
-	return nil
 }

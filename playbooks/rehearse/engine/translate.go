@@ -2,9 +2,8 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -26,30 +25,17 @@ import (
 // Trino does; the workshop's tables have none (answers and resources hold
 // flat rows). The query file is never changed: only the text handed to
 // DuckDB.
-func (e *Engine) translate(ctx context.Context, query string) (string, error) {
+func (e *Engine) translate(ctx context.Context, query string, strict bool) (string, error) {
 	if !strings.Contains(strings.ToLower(query), "unnest") {
 		return query, nil
 	}
-	literal := "'" + strings.ReplaceAll(query, "'", "''") + "'"
-	var raw string
-	if err := e.db.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql("+literal+") AS VARCHAR)").Scan(&raw); err != nil {
-		return "", cleanError(err)
-	}
-	var tree struct {
-		Error      bool `json:"error"`
-		Statements []struct {
-			Node any `json:"node"`
-		} `json:"statements"`
-	}
-	if err := json.Unmarshal([]byte(raw), &tree); err != nil {
-		return "", fmt.Errorf("reading the parse tree: %w", err)
-	}
-	if tree.Error {
+	statements, err := e.parse(ctx, query)
+	if err != nil {
 		return query, nil // DuckDB reports the syntax error when it runs it
 	}
 	var starts []int
-	for _, st := range tree.Statements {
-		walk(st.Node, func(m map[string]any) {
+	for _, st := range statements {
+		walk(st, func(m map[string]any) {
 			if m["type"] != "TABLE_FUNCTION" {
 				return
 			}
@@ -57,16 +43,17 @@ func (e *Engine) translate(ctx context.Context, query string) (string, error) {
 			if name, _ := fn["function_name"].(string); !strings.EqualFold(name, "unnest") {
 				return
 			}
-			if loc, ok := m["query_location"].(float64); ok && loc >= 0 && int(loc) < len(query) {
-				starts = append(starts, int(loc))
+			if at, ok := location(m, query); ok {
+				starts = append(starts, at)
 			}
 		})
 	}
 	// Rewrite from the end, so that earlier offsets stay valid.
-	sort.Sort(sort.Reverse(sort.IntSlice(starts)))
+	slices.Sort(starts)
+	slices.Reverse(starts)
 	out := query
 	for _, start := range starts {
-		end, repl, err := unnestRewrite(out, start)
+		end, repl, err := unnestRewrite(out, start, strict)
 		if err != nil {
 			return "", fmt.Errorf("UNNEST at offset %d: %w", start, err)
 		}
@@ -76,8 +63,11 @@ func (e *Engine) translate(ctx context.Context, query string) (string, error) {
 }
 
 // unnestRewrite reads UNNEST(args) [WITH ORDINALITY] [AS] alias [(cols)]
-// at s[start:] and returns where it ends and its LATERAL form.
-func unnestRewrite(s string, start int) (int, string, error) {
+// at s[start:] and returns where it ends and its LATERAL form. DuckDB lets
+// a column list name fewer columns than there are, where Trino requires
+// one name a column: strict makes DuckDB require it too, with an empty
+// UNION ALL arm of as many columns as the list names.
+func unnestRewrite(s string, start int, strict bool) (int, string, error) {
 	i := start
 	if !strings.EqualFold(s[i:min(i+6, len(s))], "unnest") {
 		return 0, "", fmt.Errorf("no UNNEST at the parser's location")
@@ -131,7 +121,12 @@ func unnestRewrite(s string, start int) (int, string, error) {
 	if ordinality && len(args) > 0 {
 		exprs = append(exprs, "generate_subscripts("+strings.TrimSpace(args[0])+", 1)")
 	}
-	repl := "LATERAL (SELECT " + strings.Join(exprs, ", ") + ")"
+	repl := "LATERAL (SELECT " + strings.Join(exprs, ", ")
+	if strict && cols != "" {
+		n := len(splitTopLevel(cols[1 : len(cols)-1]))
+		repl += " UNION ALL SELECT " + strings.Repeat("NULL, ", n-1) + "NULL WHERE false"
+	}
+	repl += ")"
 	if alias == "" {
 		alias = "unnest"
 	}

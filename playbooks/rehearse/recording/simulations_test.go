@@ -3,7 +3,6 @@ package recording
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
 	"github.com/ir-workshop/incident-response-playbooks/test/moto"
 )
 
@@ -340,21 +340,12 @@ func workshopParameters(t *testing.T, s *moto.Server, env []string, template str
 	return map[string]string{"InstanceImage": stand}
 }
 
-// repoRoot is the directory that holds go.mod.
+// repoRoot is the repository (playbook.Root).
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs(".")
+	root, err := playbook.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal(errors.New("no go.mod above the test"))
-		}
-		dir = parent
-	}
+	return root
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -424,7 +426,7 @@ func camelValue(v any) any {
 // tags[0].key.
 func queryParams(params map[string]any) map[string]any {
 	out := map[string]any{}
-	for _, k := range sortedKeys(params) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		parts := strings.Split(k, ".")
 		var path []string
 		for _, p := range parts {
@@ -442,7 +444,7 @@ func queryParams(params map[string]any) map[string]any {
 // instancesSet.items[0].instanceId.
 func ec2Params(params map[string]any) map[string]any {
 	out := map[string]any{}
-	for _, k := range sortedKeys(params) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		setPath(out, strings.Split(k, "."), params[k], lowerCamel)
 	}
 	return ec2Sets(out).(map[string]any)
@@ -548,15 +550,6 @@ func ec2Sets(v any) any {
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // tags reads query-protocol tags (PREFIX.N.Key, PREFIX.N.Value) as

@@ -301,15 +301,18 @@ func (g *generator) writeCloudTrail(recs []*record) error {
 			body := struct {
 				Records []*record `json:"Records"`
 			}{recs[from:to]}
-			b, err := json.Marshal(body)
-			if err != nil {
+			// As CloudTrail writes it: "<" as is, not \u003c.
+			var b bytes.Buffer
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(body); err != nil {
 				return err
 			}
 			key := fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_%s.json.gz",
 				Account, Region, dayPath(w), Account, Region, stamp(w.Add(5*time.Minute)), alnum(r, 16))
 			g.sum.Files["cloudtrail"]++
 			g.sum.Records["cloudtrail"] += to - from
-			return g.write(key, b)
+			return g.write(key, b.Bytes())
 		})
 }
 

@@ -8,10 +8,11 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,12 +169,7 @@ func TestAttackerRecordsReplayTheRecordedCalls(t *testing.T) {
 		RequestParameters                                             map[string]any
 	}
 	var attacker []rec
-	keys := make([]string, 0, len(files))
-	for k := range files {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(files)) {
 		if !strings.Contains(k, "/CloudTrail/") {
 			continue
 		}

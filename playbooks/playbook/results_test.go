@@ -62,9 +62,8 @@ func TestDiffNamesTheCells(t *testing.T) {
 const readme = "# P\n\n```sql\nSELECT 1 AS n\n```\n\nText.\n\n  ```sql\n  SELECT 2 AS n\n  ```\n\n  ```text\n  old\n  ```\n"
 
 func TestFindAndWriteResults(t *testing.T) {
-	lines := strings.Split(readme, "\n")
 	queries := []Query{{Name: "01_one", SQL: "SELECT 1 AS n\n"}, {Name: "02_two", SQL: "SELECT 2 AS n\n"}, {Name: "03_gone", SQL: "SELECT 3\n"}}
-	shown := Find(lines, queries)
+	shown := Find(ParseMarkdown([]byte(readme)), queries)
 	if shown["01_one"].Query == nil || shown["01_one"].Result != nil {
 		t.Errorf("01_one: %+v", shown["01_one"])
 	}
@@ -74,10 +73,10 @@ func TestFindAndWriteResults(t *testing.T) {
 	if shown["03_gone"].Query != nil {
 		t.Errorf("03_gone: %+v", shown["03_gone"])
 	}
-	out, missing := WriteResults(lines, queries, map[string]string{"01_one": "R1\n", "02_two": "R2\n", "03_gone": "R3\n"})
+	out, missing := WriteResults(readme, queries, map[string]string{"01_one": "R1\n", "02_two": "R2\n", "03_gone": "R3\n"})
 	want := "# P\n\n```sql\nSELECT 1 AS n\n```\n\n```text\nR1\n```\n\nText.\n\n  ```sql\n  SELECT 2 AS n\n  ```\n\n  ```text\n  R2\n  ```\n"
-	if got := strings.Join(out, "\n"); got != want {
-		t.Errorf("WriteResults:\n%s\nwant:\n%s", got, want)
+	if out != want {
+		t.Errorf("WriteResults:\n%s\nwant:\n%s", out, want)
 	}
 	if !reflect.DeepEqual(missing, []string{"03_gone"}) {
 		t.Errorf("missing = %v", missing)

@@ -1,3 +1,4 @@
+-- want: does not bind: Binder Error: Values list "t" does not have a column named "ip"
 -- The UNNEST names its columns rdata, answer_type and answer_class; there is
 -- no ip.
 SELECT t.ip

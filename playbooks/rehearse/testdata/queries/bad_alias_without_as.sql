@@ -1,3 +1,4 @@
+-- want: output column n is named without AS
 -- An output alias without AS reads as a column, and n is none.
 SELECT count(*) n
 FROM ir_workshop.cloudtrail_logs
