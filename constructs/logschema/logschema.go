@@ -100,10 +100,25 @@ func Tables() []Table {
 	return []Table{CloudTrail(), VPCFlow(), DNS()}
 }
 
-// Hive classes used by the tables.
+// Hive classes the tables name: how Athena splits files into records
+// (input formats) and records into columns (SerDes). The rehearsal engine
+// reads the same names to load sample logs the way Athena would.
 const (
-	textInputFormat       = "org.apache.hadoop.mapred.TextInputFormat"
-	ignoreKeyOutputFormat = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+	TextInputFormat       = "org.apache.hadoop.mapred.TextInputFormat"
+	IgnoreKeyOutputFormat = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+	// CloudTrailInputFormat makes one record of each element of a CloudTrail
+	// log file's Records array.
+	CloudTrailInputFormat = "com.amazon.emr.cloudtrail.CloudTrailInputFormat"
+	// HiveJSONSerDe reads a JSON object into columns, matching keys to
+	// column and struct field names whatever their case. AWS documents it
+	// for CloudTrail tables: unlike the older CloudTrailSerde, it reads
+	// every field of the record, the newer ones included.
+	HiveJSONSerDe = "org.apache.hive.hcatalog.data.JsonSerDe"
+	// OpenXJSONSerDe reads a JSON object a line; keys match case-insensitively
+	// unless the case.insensitive parameter is false.
+	OpenXJSONSerDe = "org.openx.data.jsonserde.JsonSerDe"
+	// LazySimpleSerDe cuts delimited text into columns.
+	LazySimpleSerDe = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
 )
 
 var (
@@ -125,8 +140,10 @@ var userIdentity = Struct(append(Strings("type", "principalid", "arn", "accounti
 	)},
 )...)
 
-// CloudTrail is the table over CloudTrail log files, read with the CloudTrail
-// SerDe and input format (one row per record of a file's Records array).
+// CloudTrail is the table over CloudTrail log files, as AWS's DDL for
+// CloudTrail with partition projection defines it: the CloudTrail input
+// format (one row per record of a file's Records array) and the Hive JSON
+// SerDe.
 // Columns follow the CloudTrail record contents; JSON-valued fields
 // (requestparameters, responseelements, ...) are strings for json_extract.
 func CloudTrail() Table {
@@ -166,9 +183,9 @@ func CloudTrail() Table {
 		},
 		PartitionKeys: []PartitionKey{accountPartition, regionPartition, datePartition},
 		PathTemplate:  "AWSLogs/${" + AccountPartition + "}/CloudTrail/${" + RegionPartition + "}/${" + DatePartition + "}",
-		InputFormat:   "com.amazon.emr.cloudtrail.CloudTrailInputFormat",
-		OutputFormat:  ignoreKeyOutputFormat,
-		SerDe:         "com.amazon.emr.hive.serde.CloudTrailSerde",
+		InputFormat:   CloudTrailInputFormat,
+		OutputFormat:  IgnoreKeyOutputFormat,
+		SerDe:         HiveJSONSerDe,
 		Parameters:    map[string]string{"classification": "cloudtrail"},
 	}
 }
@@ -223,9 +240,9 @@ func VPCFlow() Table {
 		Columns:       cols,
 		PartitionKeys: []PartitionKey{accountPartition, regionPartition, datePartition},
 		PathTemplate:  "AWSLogs/${" + AccountPartition + "}/vpcflowlogs/${" + RegionPartition + "}/${" + DatePartition + "}",
-		InputFormat:   textInputFormat,
-		OutputFormat:  ignoreKeyOutputFormat,
-		SerDe:         "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+		InputFormat:   TextInputFormat,
+		OutputFormat:  IgnoreKeyOutputFormat,
+		SerDe:         LazySimpleSerDe,
 		SerDeParams:   map[string]string{"field.delim": " ", "serialization.format": " "},
 		Parameters:    map[string]string{"classification": "csv", "skip.header.line.count": "1"},
 	}
@@ -252,12 +269,15 @@ func DNS() Table {
 			{"srcport", Int, ""},
 			{"transport", String, ""},
 			{"srcids", Struct(Strings("instance", "resolver_endpoint")...), ""},
+			{"firewall_rule_action", String, "ALLOW, BLOCK or ALERT when a DNS Firewall rule matched the query"},
+			{"firewall_rule_group_id", String, "DNS Firewall rule group that matched"},
+			{"firewall_domain_list_id", String, "DNS Firewall domain list that matched"},
 		},
 		PartitionKeys: []PartitionKey{accountPartition, vpcPartition, datePartition},
 		PathTemplate:  "AWSLogs/${" + AccountPartition + "}/vpcdnsquerylogs/${" + VPCPartition + "}/${" + DatePartition + "}",
-		InputFormat:   textInputFormat,
-		OutputFormat:  ignoreKeyOutputFormat,
-		SerDe:         "org.openx.data.jsonserde.JsonSerDe",
+		InputFormat:   TextInputFormat,
+		OutputFormat:  IgnoreKeyOutputFormat,
+		SerDe:         OpenXJSONSerDe,
 		SerDeParams:   map[string]string{"case.insensitive": "true"},
 		Parameters:    map[string]string{"classification": "json"},
 	}

@@ -94,6 +94,7 @@ var sampleFiles = map[string]string{
 		"5 111122223333 eni-0a1b2c3d4e5f67890 - - - - - - - 1773479700 1773479760 - NODATA vpc-0a1b2c3d4e5f67890 subnet-0a1b2c3d4e5f67890 i-1234567890abcdef0 - - - - us-east-1 use1-az1 - - - - - -\n",
 	dnsKey: `{"version":"1.100000","account_id":"111122223333","region":"us-east-1","vpc_id":"vpc-0a1b2c3d4e5f67890","query_timestamp":"2026-03-14T09:15:30Z","query_name":"pool.minexmr.com.","query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"203.0.113.50","Type":"A","Class":"IN"}],"srcaddr":"192.168.0.10","srcport":"56067","transport":"UDP","srcids":{"instance":"i-1234567890abcdef0"}}
 {"version":"1.100000","account_id":"111122223333","region":"us-east-1","vpc_id":"vpc-0a1b2c3d4e5f67890","query_timestamp":"2026-03-14T09:15:31Z","query_name":"ssm.us-east-1.amazonaws.com.","query_type":"AAAA","query_class":"IN","rcode":"NOERROR","answers":[],"srcaddr":"192.168.0.10","srcport":"40000","transport":"UDP","srcids":{"instance":"i-1234567890abcdef0"}}
+{"version":"1.100000","account_id":"111122223333","region":"us-east-1","vpc_id":"vpc-0a1b2c3d4e5f67890","query_timestamp":"2026-03-14T09:15:32Z","query_name":"xmr.pool.example.","query_type":"A","query_class":"IN","rcode":"NXDOMAIN","answers":[],"srcaddr":"192.168.0.10","srcport":"40001","transport":"UDP","srcids":{"instance":"i-1234567890abcdef0"},"firewall_rule_action":"BLOCK","firewall_rule_group_id":"rslvr-frg-0123456789abcdef","firewall_domain_list_id":"rslvr-fdl-0123456789abcdef"}
 `,
 	// Not a table's file: ignored.
 	"AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/14/digest.json.gz": `{"not":"records"}`,
@@ -127,7 +128,7 @@ func TestTableNamesResolveAsInAthena(t *testing.T) {
 	}
 }
 
-func TestLoadReadsCloudTrailAsTheCloudTrailSerDe(t *testing.T) {
+func TestLoadReadsCloudTrailAsTheHiveJSONSerDe(t *testing.T) {
 	e := open(t, sampleFiles)
 	requireRows(t, e, `SELECT eventname, useridentity.accesskeyid, useridentity.username, sourceipaddress, readonly,
 	       requestparameters, json_extract_scalar(responseelements, '$.user.userName'), resources[1].arn,
@@ -161,6 +162,14 @@ func TestLoadReadsDNSLogsAsOpenXJSONSerDe(t *testing.T) {
 	FROM dns_query_logs ORDER BY query_timestamp`, [][]string{
 		{"pool.minexmr.com.", "56067", "i-1234567890abcdef0", "1", "203.0.113.50", "A", "111122223333", "vpc-0a1b2c3d4e5f67890", "2026/03/14"},
 		{"ssm.us-east-1.amazonaws.com.", "40000", "i-1234567890abcdef0", "0", "NULL", "NULL", "111122223333", "vpc-0a1b2c3d4e5f67890", "2026/03/14"},
+		{"xmr.pool.example.", "40001", "i-1234567890abcdef0", "0", "NULL", "NULL", "111122223333", "vpc-0a1b2c3d4e5f67890", "2026/03/14"},
+	})
+	// DNS Firewall's fields, present only when a rule matched.
+	requireRows(t, e, `SELECT query_name, firewall_rule_action, firewall_rule_group_id, firewall_domain_list_id
+	FROM dns_query_logs ORDER BY query_timestamp`, [][]string{
+		{"pool.minexmr.com.", "NULL", "NULL", "NULL"},
+		{"ssm.us-east-1.amazonaws.com.", "NULL", "NULL", "NULL"},
+		{"xmr.pool.example.", "BLOCK", "rslvr-frg-0123456789abcdef", "rslvr-fdl-0123456789abcdef"},
 	})
 }
 
@@ -180,7 +189,7 @@ func TestLoadCountsFilesAndRowsOfEachTable(t *testing.T) {
 	}
 	want := LoadStats{
 		Files: map[string]int{"cloudtrail_logs": 1, "vpc_flow_logs": 1, "dns_query_logs": 1},
-		Rows:  map[string]int{"cloudtrail_logs": 2, "vpc_flow_logs": 2, "dns_query_logs": 2},
+		Rows:  map[string]int{"cloudtrail_logs": 2, "vpc_flow_logs": 2, "dns_query_logs": 3},
 	}
 	if !reflect.DeepEqual(stats, want) {
 		t.Errorf("stats = %v, want %v", stats, want)

@@ -20,14 +20,6 @@ import (
 // in a string column, header lines are skipped, and partition values come
 // from each file's path as partition projection computes them.
 
-// The SerDes (serializer/deserializer classes) that the workshop's tables
-// name.
-const (
-	cloudTrailSerDe = "com.amazon.emr.hive.serde.CloudTrailSerde"
-	openXJSONSerDe  = "org.openx.data.jsonserde.JsonSerDe"
-	lazySimpleSerDe = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
-)
-
 // LoadStats counts what Load read: rows and files by table name.
 type LoadStats struct {
 	Files, Rows map[string]int
@@ -100,21 +92,21 @@ func loadQuery(t logschema.Table, p *pathPattern, root string, files []string) (
 	from := "[" + strings.Join(list, ", ") + "]"
 	var cols []string
 	switch t.SerDe {
-	case cloudTrailSerDe, openXJSONSerDe:
+	case logschema.HiveJSONSerDe, logschema.OpenXJSONSerDe:
 		// Each record as JSON, its fields looked up without regard to case
-		// (the CloudTrail SerDe does; OpenX does unless case.insensitive is
+		// (the Hive JSON SerDe does; OpenX does unless case.insensitive is
 		// false).
-		insensitive := t.SerDe == cloudTrailSerDe || !strings.EqualFold(t.SerDeParams["case.insensitive"], "false")
+		insensitive := t.SerDe == logschema.HiveJSONSerDe || !strings.EqualFold(t.SerDeParams["case.insensitive"], "false")
 		for _, c := range t.Columns {
 			cols = append(cols, fromJSON(jsonField("j", c.Name, insensitive, 0), c.Type, insensitive, 1))
 		}
-		if t.SerDe == cloudTrailSerDe { // {"Records":[...]}: a row a record
+		if t.InputFormat == logschema.CloudTrailInputFormat { // {"Records":[...]}: a row a record
 			from = fmt.Sprintf("(SELECT filename, unnest(CASE WHEN json_type(%[1]s) = 'ARRAY' THEN CAST(%[1]s AS JSON[]) ELSE error('not a CloudTrail log file (no Records array): ' || filename) END) AS j FROM read_json_objects(%s, format = 'unstructured', filename = true))",
 				jsonField("json", "Records", true, 0), from)
 		} else { // one object a line
 			from = fmt.Sprintf("(SELECT filename, json AS j FROM read_json_objects(%s, format = 'newline_delimited', filename = true))", from)
 		}
-	case lazySimpleSerDe:
+	case logschema.LazySimpleSerDe:
 		// Every field as text, cut at each delimiter without quoting;
 		// missing fields and the null format are NULL; text that is not a
 		// number in a number column is NULL (TRY_CAST).
