@@ -263,8 +263,8 @@ func TestMessageIsJSONWithEveryPlaceholderMapped(t *testing.T) {
 	want := map[string]any{
 		"alert":    "GuardDuty finding CryptoCurrency:EC2/BitcoinTool.B!DNS of severity 8 in account 111122223333, us-east-1. Open the playbook: Leaked key",
 		"severity": 8.0, "instanceId": "i-0a1b2c3d4e5f60002", "accessKeyId": "", "bucket": "",
-		"finding":   "https://console.aws.amazon.com/guardduty/home?region=us-east-1#/findings?search=id%3Db3d8e2f1",
-		"playbook":  "Leaked key", "playbookLink": "https://example.com/leaked-key",
+		"finding":  "https://console.aws.amazon.com/guardduty/home?region=us-east-1#/findings?search=id%3Db3d8e2f1",
+		"playbook": "Leaked key", "playbookLink": "https://example.com/leaked-key",
 		"firstStep": `Whose key is it? Run "aws iam get-access-key-last-used".`,
 	}
 	for k, v := range want {
