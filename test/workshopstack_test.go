@@ -16,7 +16,7 @@ import (
 func TestConsoleUserSeesReadableParameters(t *testing.T) {
 	tmpl := synthApp(t).json["WorkshopStack"]
 	params := at(t, tmpl, "Parameters").(map[string]any)
-	want := []string{"AthenaEngineVersion", "BasePrincipal", "InstanceImage", "LogAccountIds", "ProjectionStartDate"}
+	want := []string{"AlertEmail", "AlertMinimumSeverity", "AthenaEngineVersion", "BasePrincipal", "InstanceImage", "LogAccountIds", "ProjectionStartDate"}
 	if got := keys(params); !slices.Equal(got, want) {
 		t.Errorf("parameters %v, want %v (a generated name means an implicit lookup crept in)", got, want)
 	}
@@ -69,6 +69,10 @@ func TestParameterPatternsAcceptGoodAndRejectBadInput(t *testing.T) {
 			good: []string{"", "111122223333", "111122223333,444455556666"},
 			bad:  []string{"11112222333", "111122223333, 444455556666", "111122223333,", "abc"},
 		},
+		"AlertEmail": {
+			good: []string{"", "oncall@example.com", "first.last+ir@mail.example.org"},
+			bad:  []string{"oncall", "oncall@example", "a@b.c, d@e.f", " oncall@example.com", "on call@example.com"},
+		},
 	}
 	for name, c := range cases {
 		p := at(t, tmpl, "Parameters", name).(map[string]any)
@@ -94,7 +98,7 @@ func TestParameterPatternsAcceptGoodAndRejectBadInput(t *testing.T) {
 
 func TestWorkshopOutputsAreDescribed(t *testing.T) {
 	tmpl := synthApp(t).assert["WorkshopStack"]
-	want := []string{"SecurityAnalystRoleArn", "SecurityAdminRoleArn", "SecurityBreakGlassRoleArn", "SecurityDeployRoleArn", "SimulationCredentials", "AccessLogsBucketName", "AthenaResultsBucketName", "AthenaWorkGroupName", "GlueDatabaseName", "InstanceId", "LogBucketName", "TrailName", "VpcId"}
+	want := []string{"SecurityAnalystRoleArn", "SecurityAdminRoleArn", "SecurityBreakGlassRoleArn", "SecurityDeployRoleArn", "SimulationCredentials", "AccessLogsBucketName", "AthenaResultsBucketName", "AthenaWorkGroupName", "GlueDatabaseName", "InstanceId", "LogBucketName", "TrailName", "VpcId", "AlertTopicArn"}
 	described := assertions.Match_ObjectLike(&map[string]any{"Description": assertions.Match_StringLikeRegexp(jsii.String(".{20,}"))})
 	for _, name := range want {
 		cdktest.Assert(t, name, func() { tmpl.HasOutput(jsii.String(name), described) })

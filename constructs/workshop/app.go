@@ -89,10 +89,16 @@ func NewApp(props *AppProps) (*App, error) {
 		queries[i] = analytics.NamedQuery{Name: q.Playbook + "/" + q.Name, Description: q.Description(), SQL: q.SQL}
 	}
 
+	triggers, err := playbook.Triggers(root)
+	if err != nil {
+		return nil, err
+	}
+
 	app.Workshop = NewWorkshopStack(cdkApp, WorkshopStackName, &WorkshopStackProps{
-		StackProps:  stackProps("Incident response workshop: central logs, a VPC with an instance to attack, Athena over CloudTrail, VPC Flow and DNS logs, and the responders' IAM roles."),
+		StackProps:  stackProps("Incident response workshop: central logs, a VPC with an instance to attack, Athena over CloudTrail, VPC Flow and DNS logs, the responders' IAM roles, and GuardDuty alerts that name the playbook to open."),
 		NatGateways: cfg.NatGateways,
 		Queries:     queries,
+		AlertRoutes: AlertRoutes(triggers),
 	})
 	if cfg.Simulation {
 		app.Simulation = NewSimulationStack(cdkApp, SimulationStackName, &SimulationStackProps{

@@ -4,6 +4,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/ir-workshop/incident-response-playbooks/constructs/alerting"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/analytics"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/irroles"
 )
@@ -26,6 +27,8 @@ const (
 	ProjectionStartDatePattern = `^20[0-9]{2}/(0[1-9]|1[0-2])/(0[1-9]|[12][0-9]|3[01])$`
 	// LogAccountIDsPattern is empty or a comma-separated list of account IDs.
 	LogAccountIDsPattern = `^$|^[0-9]{12}(,[0-9]{12})*$`
+	// AlertEmailPattern is empty or one e-mail address.
+	AlertEmailPattern = `^$|^[^@\s]+@[^@\s]+\.[^@\s]+$`
 )
 
 // WorkshopParameters are WorkshopStack's CloudFormation parameters.
@@ -35,6 +38,10 @@ type WorkshopParameters struct {
 	LogAccountIDs       awscdk.CfnParameter
 	InstanceImage       awscdk.CfnParameter
 	BasePrincipal       awscdk.CfnParameter
+	// AlertEmail is subscribed to the alert topic when not empty.
+	AlertEmail awscdk.CfnParameter
+	// AlertMinimumSeverity is the lowest GuardDuty severity level that pages.
+	AlertMinimumSeverity awscdk.CfnParameter
 	// noLogAccounts is true when LogAccountIDs is empty.
 	noLogAccounts awscdk.CfnCondition
 }
@@ -73,6 +80,19 @@ func newWorkshopParameters(stack awscdk.Stack) *WorkshopParameters {
 		ConstraintDescription: jsii.String("must be role/NAME or user/NAME (an IAM path may come before NAME)"),
 		Description:           jsii.String("The only IAM role or user of this account that may assume the Security* roles, written role/NAME or user/NAME. It must exist before you deploy."),
 	})
+	p.AlertEmail = awscdk.NewCfnParameter(stack, jsii.String("AlertEmail"), &awscdk.CfnParameterProps{
+		Type:                  jsii.String("String"),
+		Default:               jsii.String(""),
+		AllowedPattern:        jsii.String(AlertEmailPattern),
+		ConstraintDescription: jsii.String("must be empty or one e-mail address, such as oncall@example.com"),
+		Description:           jsii.String("E-mail address that receives the GuardDuty alerts; empty means none. AWS sends it a message to confirm the subscription first."),
+	})
+	p.AlertMinimumSeverity = awscdk.NewCfnParameter(stack, jsii.String("AlertMinimumSeverity"), &awscdk.CfnParameterProps{
+		Type:          jsii.String("String"),
+		Default:       jsii.String(alerting.DefaultSeverity),
+		AllowedValues: jsii.Strings(alerting.SeverityNames()...),
+		Description:   jsii.String("Lowest GuardDuty severity level that raises an alert: Low (every finding), Medium (4.0 and up), High (7.0 and up) or Critical (9.0 and up)."),
+	})
 	p.noLogAccounts = awscdk.NewCfnCondition(stack, jsii.String("NoLogAccountIds"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionEquals(p.LogAccountIDs.ValueAsString(), jsii.String("")),
 	})
@@ -92,6 +112,10 @@ func newWorkshopParameters(stack awscdk.Stack) *WorkshopParameters {
 					"Label":      map[string]any{"default": "Workshop instance"},
 					"Parameters": []string{"InstanceImage"},
 				},
+				map[string]any{
+					"Label":      map[string]any{"default": "Incident alerts"},
+					"Parameters": []string{"AlertEmail", "AlertMinimumSeverity"},
+				},
 			},
 			"ParameterLabels": map[string]any{
 				"AthenaEngineVersion": map[string]any{"default": "Athena engine version"},
@@ -99,6 +123,9 @@ func newWorkshopParameters(stack awscdk.Stack) *WorkshopParameters {
 				"LogAccountIds":       map[string]any{"default": "Accounts whose logs to query"},
 				"InstanceImage":       map[string]any{"default": "Instance image (SSM parameter)"},
 				"BasePrincipal":       map[string]any{"default": "Who may assume the Security* roles"},
+
+				"AlertEmail":           map[string]any{"default": "E-mail address for alerts (optional)"},
+				"AlertMinimumSeverity": map[string]any{"default": "Lowest severity that alerts"},
 			},
 		},
 	})

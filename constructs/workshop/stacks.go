@@ -7,6 +7,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/ir-workshop/incident-response-playbooks/constructs/alerting"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/analytics"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/audittrail"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/irroles"
@@ -23,6 +24,9 @@ type WorkshopStackProps struct {
 	NatGateways int
 	// Queries are the playbooks' Athena queries (playbook.Queries).
 	Queries []analytics.NamedQuery
+	// AlertRoutes page responders with the GuardDuty findings that open
+	// each playbook (AlertRoutes of playbook.Triggers).
+	AlertRoutes []alerting.Route
 }
 
 // WorkshopStack is the environment responders train in.
@@ -35,6 +39,7 @@ type WorkshopStack struct {
 	Telemetry  *telemetry.NetworkTelemetry
 	Analytics  *analytics.SecurityAnalytics
 	Roles      *irroles.IncidentResponseRoles
+	Alerts     *alerting.IncidentAlerts
 }
 
 // NewWorkshopStack composes the workshop's constructs and declares the
@@ -73,6 +78,12 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 		Deploy:        simulationDeployScope(),
 	})
 
+	s.Alerts = alerting.NewIncidentAlerts(stack, "Alerts", &alerting.IncidentAlertsProps{
+		Routes:          props.AlertRoutes,
+		MinimumSeverity: s.Parameters.AlertMinimumSeverity.ValueAsString(),
+		Email:           s.Parameters.AlertEmail.ValueAsString(),
+	})
+
 	output(stack, "LogBucketName", s.LogArchive.Bucket.BucketName(), "S3 bucket that CloudTrail, VPC Flow Logs and Route 53 Resolver query logs deliver to, under AWSLogs/.")
 	output(stack, "AccessLogsBucketName", s.LogArchive.AccessLogsBucket.BucketName(), "S3 bucket that receives the server access logs of the workshop's buckets.")
 	output(stack, "AthenaResultsBucketName", s.Analytics.ResultsBucket.BucketName(), "S3 bucket that holds Athena query results (SSE-S3).")
@@ -85,6 +96,7 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 	output(stack, "SecurityAdminRoleArn", s.Roles.Admin.RoleArn(), "Role to assume to administer Athena workgroups and the Glue catalog.")
 	output(stack, "SecurityBreakGlassRoleArn", s.Roles.BreakGlass.RoleArn(), "Administrator role to assume for containment, eradication and recovery.")
 	output(stack, "SecurityDeployRoleArn", s.Roles.Deploy.RoleArn(), "Role to assume to deploy SimulationStack and enable GuardDuty.")
+	output(stack, "AlertTopicArn", s.Alerts.Topic.TopicArn(), "Encrypted SNS topic that GuardDuty findings of the playbooks' types page, naming the playbook to open; subscribe with aws sns subscribe.")
 	output(stack, "SimulationCredentials", jsii.String("Deploy SimulationStack, then run scripts/configure-simulation-profiles.sh: it reads the keys from the Secrets Manager secrets named in SimulationStack's outputs."), "Where the simulation users' access keys are: never in an output.")
 	return s
 }

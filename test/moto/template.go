@@ -51,6 +51,11 @@ var UnmodeledTypes = map[string]string{
 	// moto has the Secrets Manager API but no CloudFormation model: tests
 	// that need the secrets create them through the API.
 	"AWS::SecretsManager::Secret": "no moto CloudFormation model; create secrets through the Secrets Manager API",
+	// moto has the SNS API (SetTopicAttributes, Subscribe) but CloudFormation
+	// models only AWS::SNS::Topic: emulated topics have moto's default policy
+	// and no subscription from the template.
+	"AWS::SNS::TopicPolicy":  "no moto CloudFormation model; the topic keeps moto's default policy",
+	"AWS::SNS::Subscription": "no moto CloudFormation model; subscribe through the SNS API",
 }
 
 // placeholderPrefix starts the string that AdaptForMoto puts where a kept
