@@ -85,9 +85,8 @@ func NewApp(props *AppProps) (*App, error) {
 	}
 
 	app.Workshop = NewWorkshopStack(cdkApp, WorkshopStackName, &WorkshopStackProps{
-		StackProps:  stackProps("Incident response workshop: central logs, a VPC with an instance to attack, Athena over CloudTrail, VPC Flow and DNS logs, and the responders' IAM roles."),
-		NatGateways: cfg.NatGateways,
-		Queries:     queries,
+		StackProps: stackProps("Incident response workshop: central logs, a VPC with an instance to attack, Athena over CloudTrail, VPC Flow and DNS logs, and the responders' IAM roles."),
+		Queries:    queries,
 	})
 	if cfg.Simulation {
 		app.Simulation = NewSimulationStack(cdkApp, SimulationStackName, &SimulationStackProps{

@@ -19,8 +19,6 @@ import (
 // WorkshopStackProps configures WorkshopStack.
 type WorkshopStackProps struct {
 	awscdk.StackProps
-	// NatGateways is the number of NAT gateways in the workshop VPC.
-	NatGateways int
 	// Queries are the playbooks' Athena queries (analytics.LoadNamedQueries).
 	Queries []analytics.NamedQuery
 }
@@ -44,10 +42,12 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 	s := &WorkshopStack{Stack: stack}
 	s.Parameters = newWorkshopParameters(stack)
 
-	s.LogArchive = logarchive.NewLogArchive(stack, "LogArchive", nil)
+	s.LogArchive = logarchive.NewLogArchive(stack, "LogArchive", &logarchive.LogArchiveProps{
+		DeliveryAccounts: *awscdk.Fn_Split(jsii.String(","), s.Parameters.LogAccounts(), nil),
+	})
 	s.Network = network.NewWorkshopNetwork(stack, "Network", &network.WorkshopNetworkProps{
 		MachineImage: network.ImageFromParameter(s.Parameters.InstanceImage.ValueAsString()),
-		NatGateways:  props.NatGateways,
+		NatGateways:  s.Parameters.NatGateways.ValueAsNumber(),
 	})
 	s.Telemetry = telemetry.NewNetworkTelemetry(stack, "Telemetry", &telemetry.NetworkTelemetryProps{
 		Vpc:    s.Network.Vpc,
@@ -67,10 +67,11 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 		ExcludeDataEvents: []awss3.IBucket{s.LogArchive.AccessLogsBucket},
 	})
 	s.Roles = irroles.NewIncidentResponseRoles(stack, "Roles", &irroles.IncidentResponseRolesProps{
-		BasePrincipal: s.Parameters.BasePrincipal.ValueAsString(),
-		Logs:          s.LogArchive,
-		Analytics:     s.Analytics,
-		Deploy:        simulationDeployScope(),
+		BasePrincipal:         s.Parameters.BasePrincipal.ValueAsString(),
+		BreakGlassRequiresMfa: s.Parameters.BreakGlassRequiresMfa.ValueAsString(),
+		Logs:                  s.LogArchive,
+		Analytics:             s.Analytics,
+		Deploy:                simulationDeployScope(),
 	})
 
 	output(stack, "LogBucketName", s.LogArchive.Bucket.BucketName(), "S3 bucket that CloudTrail, VPC Flow Logs and Route 53 Resolver query logs deliver to, under AWSLogs/.")

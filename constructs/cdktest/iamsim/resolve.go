@@ -14,6 +14,7 @@
 package iamsim
 
 import (
+	"encoding/base64"
 	"fmt"
 	"regexp"
 	"slices"
@@ -154,8 +155,8 @@ type noValue struct{}
 // Resolve returns v with every intrinsic function replaced by its value:
 // Ref (parameters, pseudo parameters, resources by their logical ID
 // lower-cased), Fn::GetAtt (a bucket's Arn; other attributes as
-// "LogicalId.Attribute"), Fn::Sub, Fn::Join, Fn::Split, Fn::Select, Fn::If
-// and AWS::NoValue.
+// "LogicalId.Attribute"), Fn::Sub, Fn::Join, Fn::Split, Fn::Select, Fn::If,
+// Fn::Base64, Fn::GetAZs (three zones) and AWS::NoValue.
 func (r *Resolver) Resolve(v any) (any, error) {
 	out, err := r.resolve(v)
 	if _, gone := out.(noValue); gone {
@@ -278,6 +279,12 @@ func (r *Resolver) function(fn string, arg any) (any, error) {
 		return l[i], nil
 	case "Fn::Sub":
 		return r.sub(arg)
+	case "Fn::Base64":
+		v, err := r.resolve(arg)
+		return base64.StdEncoding.EncodeToString([]byte(fmt.Sprint(v))), err
+	case "Fn::GetAZs":
+		region := r.pseudo["AWS::Region"]
+		return []any{region + "a", region + "b", region + "c"}, nil
 	}
 	return nil, fmt.Errorf("unsupported function %s", fn)
 }
