@@ -73,8 +73,12 @@ func newWorkshopParameters(stack awscdk.Stack) *WorkshopParameters {
 		Default:     jsii.String(DefaultInstanceImage),
 		Description: jsii.String("SSM parameter that names the workshop instance's AMI. The default always resolves to the current Amazon Linux 2023."),
 	})
+	// A String with allowed values, not a Number: the console shows the same
+	// list, and CloudFormation's Ref of a Number is a string anyway, which
+	// the conditions compare; moto turns a Number into an integer and then
+	// finds "0" unequal to 0.
 	p.NatGateways = awscdk.NewCfnParameter(stack, jsii.String("NatGateways"), &awscdk.CfnParameterProps{
-		Type:          jsii.String("Number"),
+		Type:          jsii.String("String"),
 		Default:       jsii.String(fmt.Sprint(DefaultNatGateways)),
 		AllowedValues: jsii.Strings("0", "1", "2"),
 		Description:   jsii.String("NAT gateways in the workshop VPC, one at most per availability zone. 0 drops the largest cost line and leaves the private subnets without internet access; nothing in the workshop needs it."),

@@ -47,7 +47,7 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 	})
 	s.Network = network.NewWorkshopNetwork(stack, "Network", &network.WorkshopNetworkProps{
 		MachineImage: network.ImageFromParameter(s.Parameters.InstanceImage.ValueAsString()),
-		NatGateways:  s.Parameters.NatGateways.ValueAsNumber(),
+		NatGateways:  awscdk.Token_AsNumber(s.Parameters.NatGateways.ValueAsString()),
 	})
 	s.Telemetry = telemetry.NewNetworkTelemetry(stack, "Telemetry", &telemetry.NetworkTelemetryProps{
 		Vpc:    s.Network.Vpc,
