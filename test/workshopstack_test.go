@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -174,6 +175,24 @@ func TestLogBucketTakesLogsOfTheListedAccountsOnly(t *testing.T) {
 			}
 			if len(listed) > 0 && listed[0] != testAccount && writes(principal, listed[0], testAccount) {
 				t.Errorf("LogAccountIds=%v: %s of %s can write under this account's prefix", listed, principal, listed[0])
+			}
+		}
+	}
+}
+
+// TestNoPhysicalNameHoldsTheSynthesizedStackName keeps the committed
+// templates deployable under any stack name a console user types, and twice
+// in a region where names allow: no resource property but the Name tags
+// that CDK derives from construct paths mentions the stack name the template
+// was synthesized under. (The names that stay fixed, such as the roles', are
+// in the README.)
+func TestNoPhysicalNameHoldsTheSynthesizedStackName(t *testing.T) {
+	for stack, tmpl := range synthApp(t).json {
+		for id, r := range tmpl["Resources"].(map[string]any) {
+			p := maps.Clone(props(r.(map[string]any)))
+			delete(p, "Tags")
+			if mentions(p, stack) {
+				t.Errorf("%s: resource %s names %s in its properties: %s", stack, id, stack, compact(p))
 			}
 		}
 	}
