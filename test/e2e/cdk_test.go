@@ -37,11 +37,15 @@ func TestCDKPathDeploysDiffsAndDestroysBothStacks(t *testing.T) {
 	cdkEnv := s.CDKEnv(keyID, secret)
 	params, _ := workshopParameters(t, s, env)
 
-	common := "--no-notices --no-color --output " + filepath.Join(t.TempDir(), "cdk.out")
+	assembly := filepath.Join(t.TempDir(), "cdk.out")
+	common := "--no-notices --no-color --output " + assembly
 
-	// As the README has it: in the project, no environment named, so the
-	// CLI takes it from the app and the credentials.
-	run(t, cdkEnv, filepath.Join(projectRoot, "node_modules", ".bin", "cdk"), append([]string{"bootstrap"}, strings.Fields(common)...)...)
+	// The environment named, from a folder without cdk.json: the CLI then
+	// bootstraps it without synthesizing the app first (a synthesis costs
+	// seconds, and the deployments below synthesize anyway).
+	var caller struct{ Account string }
+	s.MustAWSJSON(t, env, &caller, "sts", "get-caller-identity")
+	runIn(t, t.TempDir(), cdkEnv, filepath.Join(projectRoot, "node_modules", ".bin", "cdk"), "bootstrap", "aws://"+caller.Account+"/"+moto.Region, "--no-notices", "--no-color")
 	stackStatus(t, s, env, "CDKToolkit", "CREATE_COMPLETE")
 
 	deployArgs := map[string]string{"WorkshopStack": "", "SimulationStack": ""}
@@ -62,7 +66,10 @@ func TestCDKPathDeploysDiffsAndDestroysBothStacks(t *testing.T) {
 			t.Errorf("make diff STACK=%s does not say there were no differences:\n%s", stack, out)
 		}
 	}
-	run(t, cdkEnv, "make", "destroy", "STACK=SimulationStack", "ARGS="+common+" --force")
+	// Destroying needs the stacks' names only: the assembly the deployments
+	// synthesized serves, instead of a third synthesis.
+	destroyArgs := "ARGS=--no-notices --no-color --app " + assembly + " --force"
+	run(t, cdkEnv, "make", "destroy", "STACK=SimulationStack", destroyArgs)
 	stackStatus(t, s, env, "SimulationStack", "DELETE_COMPLETE")
 
 	// moto 5.2 cannot delete a VPC through CloudFormation: it leaves the
@@ -71,7 +78,7 @@ func TestCDKPathDeploysDiffsAndDestroysBothStacks(t *testing.T) {
 	// template of main before this change too, and with no NAT gateway).
 	// Only that failure, after the CLI asked CloudFormation to delete the
 	// stack, is put down to the emulator; anything else fails the test.
-	out, err := runErr(t, cdkEnv, "make", "destroy", "STACK=WorkshopStack", "ARGS="+common+" --force")
+	out, err := runErr(t, projectRoot, cdkEnv, "make", "destroy", "STACK=WorkshopStack", destroyArgs)
 	switch {
 	case err == nil:
 		stackStatus(t, s, env, "WorkshopStack", "DELETE_COMPLETE")
@@ -90,16 +97,22 @@ var motoVPCLeftovers = regexp.MustCompile(`The vpc vpc-[0-9a-f]+ has dependencie
 // output if it fails, and returns its combined output.
 func run(t *testing.T, env []string, name string, args ...string) string {
 	t.Helper()
-	out, err := runErr(t, env, name, args...)
+	return runIn(t, projectRoot, env, name, args...)
+}
+
+// runIn is run in the folder dir.
+func runIn(t *testing.T, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	out, err := runErr(t, dir, env, name, args...)
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
 	}
 	return out
 }
 
-// runErr runs a command in the project root with env and returns its
-// combined output and error.
-func runErr(t *testing.T, env []string, name string, args ...string) (string, error) {
+// runErr runs a command in the folder dir with env and returns its combined
+// output and error.
+func runErr(t *testing.T, dir string, env []string, name string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	defer cancel()
@@ -111,7 +124,7 @@ func runErr(t *testing.T, env []string, name string, args ...string) (string, er
 		name = abs
 	}
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = projectRoot
+	cmd.Dir = dir
 	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout = &out
