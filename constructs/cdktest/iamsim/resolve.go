@@ -303,7 +303,7 @@ func (r *Resolver) ref(name string) (any, error) {
 	if _, ok := resources[name]; ok {
 		return strings.ToLower(name), nil
 	}
-	return nil, fmt.Errorf("Ref to unknown %s", name)
+	return nil, fmt.Errorf("a Ref to unknown %s", name)
 }
 
 // subVariable matches ${Name} and the literal ${!Name} of Fn::Sub.
