@@ -27,9 +27,9 @@ func TestConfigFromContextAcceptsCLIAndJSONValues(t *testing.T) {
 		ctx  map[string]any
 		want workshop.Config
 	}{
-		{"defaults", nil, workshop.Config{Simulation: true, NatGateways: 1}},
-		{"cli strings", map[string]any{"simulation": "false", "natGateways": "0"}, workshop.Config{Simulation: false, NatGateways: 0}},
-		{"cdk.json values", map[string]any{"simulation": true, "natGateways": float64(2)}, workshop.Config{Simulation: true, NatGateways: 2}},
+		{"defaults", nil, workshop.Config{Simulation: true}},
+		{"cli strings", map[string]any{"simulation": "false"}, workshop.Config{Simulation: false}},
+		{"cdk.json values", map[string]any{"simulation": true}, workshop.Config{Simulation: true}},
 		{"CDK's own keys ignored", map[string]any{"@aws-cdk/core:checkSecretUsage": true, "aws:cdk:enable-path-metadata": false, "availability-zones:account=1:region=r": []any{}}, workshop.DefaultConfig()},
 	}
 	for _, tc := range cases {
@@ -52,10 +52,10 @@ func TestConfigFromContextNamesTheSettingAndItsAllowedValues(t *testing.T) {
 		want []string
 	}{
 		{"not a boolean", map[string]any{"simulation": "maybe"}, []string{"simulation=maybe", "true or false"}},
-		{"too many NAT gateways", map[string]any{"natGateways": "3"}, []string{"natGateways=3", "from 0 to 2"}},
-		{"negative NAT gateways", map[string]any{"natGateways": "-1"}, []string{"natGateways=-1", "from 0 to 2"}},
-		{"fractional NAT gateways", map[string]any{"natGateways": 1.5}, []string{"natGateways=1.5"}},
-		{"mistyped key", map[string]any{"simlation": "false"}, []string{`"simlation"`, "natGateways, simulation"}},
+		// One source of truth: the NAT gateway count is a template
+		// parameter, and the old setting says where it went.
+		{"removed NAT gateway setting", map[string]any{"natGateways": "0"}, []string{"natGateways was removed", "NatGateways parameter", "--parameters NatGateways=0"}},
+		{"mistyped key", map[string]any{"simlation": "false"}, []string{`"simlation"`, "known settings: simulation"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

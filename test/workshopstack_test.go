@@ -1,14 +1,19 @@
 package test
 
 import (
+	"fmt"
+	"maps"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest/iamsim"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
 )
 
 // TestConsoleUserSeesReadableParameters pins what the CloudFormation console
@@ -16,7 +21,7 @@ import (
 func TestConsoleUserSeesReadableParameters(t *testing.T) {
 	tmpl := synthApp(t).json["WorkshopStack"]
 	params := at(t, tmpl, "Parameters").(map[string]any)
-	want := []string{"AlertEmail", "AlertMinimumSeverity", "AthenaEngineVersion", "BasePrincipal", "InstanceImage", "LogAccountIds", "ProjectionStartDate"}
+	want := []string{"AlertEmail", "AlertMinimumSeverity", "AthenaEngineVersion", "BasePrincipal", "BreakGlassRequiresMfa", "InstanceImage", "LogAccountIds", "NatGateways", "ProjectionStartDate"}
 	if got := keys(params); !slices.Equal(got, want) {
 		t.Errorf("parameters %v, want %v (a generated name means an implicit lookup crept in)", got, want)
 	}
@@ -109,4 +114,90 @@ func TestWorkshopOutputsAreDescribed(t *testing.T) {
 			t.Errorf("%d of %d outputs have a real description", got, all)
 		}
 	})
+}
+
+// TestLogBucketTakesLogsOfTheListedAccountsOnly evaluates the log bucket's
+// policy with iamsim for LogAccountIds empty, one, two and several accounts:
+// CloudTrail and log delivery of this account and of each listed account
+// write under AWSLogs/{that account}/ only, and an unlisted account cannot
+// write at all.
+func TestLogBucketTakesLogsOfTheListedAccountsOnly(t *testing.T) {
+	s := synthApp(t)
+	tmpl := s.json["WorkshopStack"]
+	logicalID := cdktest.LogicalID(s.app.Workshop.LogArchive.Bucket)
+	bucket := "arn:aws:s3:::" + strings.ToLower(logicalID)
+	const unlisted = "999988887777"
+	sourceArn := map[string]string{
+		logarchive.CloudTrailPrincipal:  "arn:aws:cloudtrail:us-east-1:%s:trail/management",
+		logarchive.LogDeliveryPrincipal: "arn:aws:logs:us-east-1:%s:*",
+	}
+	for _, listed := range [][]string{
+		nil,
+		{"444455556666"},
+		{"444455556666", testAccount},
+		{"444455556666", "777788889999", "123456789012", "210987654321"},
+	} {
+		sim, err := iamsim.NewResolver(tmpl, iamsim.Deployment{Account: testAccount, Parameters: map[string]string{"LogAccountIds": strings.Join(listed, ",")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var policy any
+		for _, p := range resources(tmpl, "AWS::S3::BucketPolicy") {
+			if equalJSON(props(p)["Bucket"], ref(logicalID)) {
+				if policy, err = sim.Resolve(props(p)["PolicyDocument"]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		writes := func(principal, source, owner string) bool {
+			t.Helper()
+			ctx := map[string]string{
+				"aws:SourceAccount": source, "aws:SourceArn": fmt.Sprintf(sourceArn[principal], source),
+				"aws:SecureTransport": "true", "s3:x-amz-acl": "bucket-owner-full-control",
+			}
+			acl, err := iamsim.Allows(policy, iamsim.Request{Principal: principal, Action: "s3:GetBucketAcl", Resource: bucket, Context: ctx})
+			if err != nil {
+				t.Fatal(err)
+			}
+			put, err := iamsim.Allows(policy, iamsim.Request{Principal: principal, Action: "s3:PutObject", Resource: bucket + "/AWSLogs/" + owner + "/f.gz", Context: ctx})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return acl && put
+		}
+		for principal := range sourceArn {
+			for _, account := range append([]string{testAccount}, listed...) {
+				if !writes(principal, account, account) {
+					t.Errorf("LogAccountIds=%v: %s of %s cannot deliver under its own prefix", listed, principal, account)
+				}
+				if writes(principal, account, unlisted) {
+					t.Errorf("LogAccountIds=%v: %s of %s can write under %s's prefix", listed, principal, account, unlisted)
+				}
+			}
+			if writes(principal, unlisted, unlisted) {
+				t.Errorf("LogAccountIds=%v: %s of unlisted %s can write", listed, principal, unlisted)
+			}
+			if len(listed) > 0 && listed[0] != testAccount && writes(principal, listed[0], testAccount) {
+				t.Errorf("LogAccountIds=%v: %s of %s can write under this account's prefix", listed, principal, listed[0])
+			}
+		}
+	}
+}
+
+// TestNoPhysicalNameHoldsTheSynthesizedStackName keeps the committed
+// templates deployable under any stack name a console user types, and twice
+// in a region where names allow: no resource property but the Name tags
+// that CDK derives from construct paths mentions the stack name the template
+// was synthesized under. (The names that stay fixed, such as the roles', are
+// in the README.)
+func TestNoPhysicalNameHoldsTheSynthesizedStackName(t *testing.T) {
+	for stack, tmpl := range synthApp(t).json {
+		for id, r := range tmpl["Resources"].(map[string]any) {
+			p := maps.Clone(props(r.(map[string]any)))
+			delete(p, "Tags")
+			if mentions(p, stack) {
+				t.Errorf("%s: resource %s names %s in its properties: %s", stack, id, stack, compact(p))
+			}
+		}
+	}
 }

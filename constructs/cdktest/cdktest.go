@@ -6,6 +6,7 @@
 package cdktest
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"sync"
@@ -111,4 +112,18 @@ func SynthError(stack awscdk.Stack) (message string) {
 	}()
 	awscdk.Stage_Of(stack).Synth(nil)
 	return ""
+}
+
+// TemplateJSON returns a template as plain Go values (maps, slices,
+// strings, float64 and bool), as encoding/json decodes it.
+func TemplateJSON(tmpl assertions.Template) map[string]any {
+	raw, err := json.Marshal(tmpl.ToJSON())
+	if err != nil {
+		panic(fmt.Sprintf("encoding the template: %v", err))
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		panic(fmt.Sprintf("decoding the template: %v", err))
+	}
+	return out
 }

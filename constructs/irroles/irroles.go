@@ -13,7 +13,13 @@
 //
 // The names default to the workshop's, which playbooks and people refer to.
 // Only one base principal of this account (a role or a user, typically given
-// as a template parameter) may assume them, for an hour at a time.
+// as a template parameter) may assume them, for an hour at a time. The trust
+// policies name the account and admit the base principal by an
+// aws:PrincipalArn condition, so the roles deploy before that principal
+// exists (IAM rejects a trust policy whose Principal does not exist) and
+// work as soon as it does; the base principal also needs sts:AssumeRole on
+// them in its own policies, as a trust on the account delegates to those.
+// Break glass can require that the session was authenticated with MFA.
 package irroles
 
 import (
@@ -45,6 +51,7 @@ var (
 	basePrincipal = regexp.MustCompile(BasePrincipalPattern)
 	roleName      = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
 	stackName     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
+	trueOrFalse   = regexp.MustCompile(`^(true|false)$`)
 )
 
 // LogReader grants reading logs; logarchive.LogArchive is one.
@@ -65,6 +72,11 @@ type IncidentResponseRolesProps struct {
 	// a template parameter's value: the only principal that may assume the
 	// roles. Required.
 	BasePrincipal *string
+	// BreakGlassRequiresMfa is "true" when assuming the break glass role
+	// takes a session authenticated with MFA (aws:MultiFactorAuthPresent),
+	// "false" when not, or a token that resolves to one of them at
+	// deployment, such as a template parameter's value. Default "false".
+	BreakGlassRequiresMfa *string
 	// Logs grants the analyst and the admin reading the logs. Required.
 	Logs LogReader
 	// Analytics grants the analyst querying and the admin administering.
@@ -128,6 +140,9 @@ func NewIncidentResponseRoles(scope constructs.Construct, id string, props *Inci
 	if props.BasePrincipal != nil {
 		problems.Pattern("BasePrincipal", *props.BasePrincipal, basePrincipal, `"role/NAME" or "user/NAME", with an optional IAM path`)
 	}
+	if props.BreakGlassRequiresMfa != nil {
+		problems.Pattern("BreakGlassRequiresMfa", *props.BreakGlassRequiresMfa, trueOrFalse, `"true" or "false"`)
+	}
 	problems.Require(props.Logs == nil, "Logs", "the logs the analyst and the admin read")
 	problems.Require(props.Analytics == nil, "Analytics", "the query service the analyst queries and the admin administers")
 	for _, field := range []string{"AnalystRoleName", "AdminRoleName", "BreakGlassRoleName", "DeployRoleName"} {
@@ -142,10 +157,9 @@ func NewIncidentResponseRoles(scope constructs.Construct, id string, props *Inci
 	if problems.Stop(c) {
 		return r
 	}
-	base := awsiam.NewArnPrincipal(awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:iam::${AWS::AccountId}:${Base}"),
-		&map[string]*string{"Base": props.BasePrincipal}))
+	base := trust(props.BasePrincipal, nil)
 
-	newRole := func(id, name, description string, managed ...string) awsiam.Role {
+	newRole := func(id, name, description string, trusted awsiam.IPrincipal, managed ...string) awsiam.Role {
 		var policies []awsiam.IManagedPolicy
 		for _, m := range managed {
 			policies = append(policies, awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String(m)))
@@ -153,36 +167,67 @@ func NewIncidentResponseRoles(scope constructs.Construct, id string, props *Inci
 		return awsiam.NewRole(c, jsii.String(id), &awsiam.RoleProps{
 			RoleName:           jsii.String(name),
 			Description:        jsii.String(description),
-			AssumedBy:          base,
+			AssumedBy:          trusted,
 			MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 			ManagedPolicies:    &policies,
 		})
 	}
 
 	r.Analyst = newRole("Analyst", names["AnalystRoleName"],
-		"Incident response analyst: runs the playbook queries in Athena and reads the account", "ReadOnlyAccess", "AWSCloudShellFullAccess")
+		"Incident response analyst: runs the playbook queries in Athena and reads the account", base, "ReadOnlyAccess", "AWSCloudShellFullAccess")
 	props.Analytics.GrantQuery(r.Analyst)
 	props.Logs.GrantRead(r.Analyst)
 
 	r.Admin = newRole("Admin", names["AdminRoleName"],
-		"Athena administrator: manages workgroups, data catalogs, Glue databases, tables and partitions")
+		"Athena administrator: manages workgroups, data catalogs, Glue databases, tables and partitions", base)
 	props.Analytics.GrantAdminister(r.Admin)
 	props.Logs.GrantRead(r.Admin)
 
 	r.BreakGlass = newRole("BreakGlass", names["BreakGlassRoleName"],
-		"Break glass: full administrator for containment, eradication and recovery; every use is an event to review", "AdministratorAccess")
+		"Break glass: full administrator for containment, eradication and recovery; every use is an event to review",
+		trust(props.BasePrincipal, mfaCondition(c, props.BreakGlassRequiresMfa)), "AdministratorAccess")
 
 	if props.Deploy != nil {
 		description := props.Deploy.Description
 		if description == "" {
 			description = "Deploys " + strings.Join(props.Deploy.StackNames, ", ") + " through CloudFormation and enables GuardDuty"
 		}
-		r.Deploy = newRole("Deploy", names["DeployRoleName"], description)
+		r.Deploy = newRole("Deploy", names["DeployRoleName"], description, base)
 		deployPolicy(r.Deploy, props.Deploy)
 	}
 
 	suppress(r)
 	return r
+}
+
+// trust is the account's principal narrowed to the base principal's ARN, and
+// to MFA sessions when mfa is not nil.
+func trust(basePrincipal *string, mfa any) awsiam.IPrincipal {
+	conditions := map[string]any{
+		"ArnEquals": map[string]any{"aws:PrincipalArn": awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:iam::${AWS::AccountId}:${Base}"),
+			&map[string]*string{"Base": basePrincipal})},
+	}
+	if mfa != nil {
+		conditions["Bool"] = mfa
+	}
+	return awsiam.NewPrincipalWithConditions(awsiam.NewAccountRootPrincipal(), &conditions)
+}
+
+// mfaCondition returns the Bool condition that requires MFA: nil when
+// required is nil or "false", the condition itself when "true", and for a
+// token a condition that CloudFormation keeps or drops at deployment.
+func mfaCondition(scope constructs.Construct, required *string) any {
+	mfa := map[string]any{"aws:MultiFactorAuthPresent": "true"}
+	switch {
+	case required == nil || *required == "false":
+		return nil
+	case !*awscdk.Token_IsUnresolved(required):
+		return mfa
+	}
+	requires := awscdk.NewCfnCondition(scope, jsii.String("BreakGlassRequiresMfa"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionEquals(required, jsii.String("true")),
+	})
+	return awscdk.Fn_ConditionIf(requires.LogicalId(), mfa, awscdk.Aws_NO_VALUE())
 }
 
 func orDefault(value, def string) string {

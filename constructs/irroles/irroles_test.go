@@ -12,6 +12,7 @@ import (
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/analytics"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest/iamsim"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/irroles"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
 )
@@ -42,24 +43,29 @@ func (f fakeGrants) GrantAdminister(g awsiam.IGrantable) awsiam.Grant {
 }
 
 type built struct {
-	named, defaults *irroles.IncidentResponseRoles
-	scopeStatement  awsiam.PolicyStatement
+	// named takes its base principal and MFA requirement from the
+	// parameters Base and Mfa; defaults trusts user/alice; strict always
+	// requires MFA for break glass.
+	named, defaults, strict *irroles.IncidentResponseRoles
+	scopeStatement          awsiam.PolicyStatement
 }
 
 var fixture = cdktest.Fixture[built]{Build: func(stack awscdk.Stack) built {
 	var b built
 	base := awscdk.NewCfnParameter(stack, jsii.String("Base"), &awscdk.CfnParameterProps{Default: jsii.String("role/Responder")})
+	mfa := awscdk.NewCfnParameter(stack, jsii.String("Mfa"), &awscdk.CfnParameterProps{Default: jsii.String("false")})
 	b.scopeStatement = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("ManageAppUsers"), Actions: jsii.Strings("iam:CreateUser"), Resources: jsii.Strings("arn:aws:iam::111122223333:user/app"),
 	})
 	b.named = irroles.NewIncidentResponseRoles(stack, "Named", &irroles.IncidentResponseRolesProps{
-		BasePrincipal:      base.ValueAsString(),
-		Logs:               fakeGrants{},
-		Analytics:          fakeGrants{},
-		AnalystRoleName:    "IrAnalyst",
-		AdminRoleName:      "IrAdmin",
-		BreakGlassRoleName: "IrBreakGlass",
-		DeployRoleName:     "IrDeploy",
+		BasePrincipal:         base.ValueAsString(),
+		BreakGlassRequiresMfa: mfa.ValueAsString(),
+		Logs:                  fakeGrants{},
+		Analytics:             fakeGrants{},
+		AnalystRoleName:       "IrAnalyst",
+		AdminRoleName:         "IrAdmin",
+		BreakGlassRoleName:    "IrBreakGlass",
+		DeployRoleName:        "IrDeploy",
 		Deploy: &irroles.DeployScope{
 			StackNames: []string{"AppStack", "AppData"},
 			Statements: []awsiam.PolicyStatement{b.scopeStatement},
@@ -70,18 +76,33 @@ var fixture = cdktest.Fixture[built]{Build: func(stack awscdk.Stack) built {
 		Logs:          fakeGrants{},
 		Analytics:     fakeGrants{},
 	})
+	b.strict = irroles.NewIncidentResponseRoles(stack, "Strict", &irroles.IncidentResponseRolesProps{
+		BasePrincipal:         jsii.String("role/team/Lead"),
+		BreakGlassRequiresMfa: jsii.String("true"),
+		Logs:                  fakeGrants{},
+		Analytics:             fakeGrants{},
+		AnalystRoleName:       "StrictAnalyst",
+		AdminRoleName:         "StrictAdmin",
+		BreakGlassRoleName:    "StrictBreakGlass",
+	})
 	return b
 }}
 
-func TestRolesTrustOnlyTheBasePrincipalForAnHour(t *testing.T) {
+// TestRolesTrustTheAccountNarrowedToTheBasePrincipalForAnHour pins the shape
+// of the trust: the account as Principal (so the stack deploys whether or
+// not the base principal exists), the base principal's ARN as a condition.
+// TestOnlyTheBasePrincipalMayAssumeTheRoles evaluates what it allows.
+func TestRolesTrustTheAccountNarrowedToTheBasePrincipalForAnHour(t *testing.T) {
 	b, _, tmpl := fixture.Get(t)
+	root := map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":iam::", map[string]any{"Ref": "AWS::AccountId"}, ":root"}}}
 	trust := func(base any) map[string]any {
 		return map[string]any{"Statement": []any{map[string]any{
-			"Action": "sts:AssumeRole",
-			"Effect": "Allow",
-			"Principal": map[string]any{"AWS": map[string]any{"Fn::Sub": []any{
+			"Action":    "sts:AssumeRole",
+			"Effect":    "Allow",
+			"Principal": map[string]any{"AWS": root},
+			"Condition": assertions.Match_ObjectLike(&map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": map[string]any{"Fn::Sub": []any{
 				"arn:${AWS::Partition}:iam::${AWS::AccountId}:${Base}", map[string]any{"Base": base},
-			}}},
+			}}}}),
 		}}}
 	}
 	managed := func(names ...string) any {
@@ -107,6 +128,9 @@ func TestRolesTrustOnlyTheBasePrincipalForAnHour(t *testing.T) {
 		{b.defaults.Analyst, irroles.DefaultAnalystRoleName, "user/alice", managed("ReadOnlyAccess", "AWSCloudShellFullAccess")},
 		{b.defaults.Admin, irroles.DefaultAdminRoleName, "user/alice", managed()},
 		{b.defaults.BreakGlass, irroles.DefaultBreakGlassRoleName, "user/alice", managed("AdministratorAccess")},
+		{b.strict.Analyst, "StrictAnalyst", "role/team/Lead", managed("ReadOnlyAccess", "AWSCloudShellFullAccess")},
+		{b.strict.Admin, "StrictAdmin", "role/team/Lead", managed()},
+		{b.strict.BreakGlass, "StrictBreakGlass", "role/team/Lead", managed("AdministratorAccess")},
 	}
 	for _, c := range cases {
 		cdktest.Assert(t, c.name, func() {
@@ -124,6 +148,85 @@ func TestRolesTrustOnlyTheBasePrincipalForAnHour(t *testing.T) {
 	if b.defaults.Deploy != nil {
 		t.Error("Defaults.Deploy is set without a DeployScope")
 	}
+}
+
+// TestOnlyTheBasePrincipalMayAssumeTheRoles evaluates each role's trust
+// policy, resolved for a deployment, with iamsim: the base principal may
+// assume it; another role or user of the account, and the same name in
+// another account, may not; break glass takes MFA when required.
+func TestOnlyTheBasePrincipalMayAssumeTheRoles(t *testing.T) {
+	_, _, tmpl := fixture.Get(t)
+	template := cdktest.TemplateJSON(tmpl)
+	const account, other = "111122223333", "444455556666"
+	arn := func(acct, name string) string { return "arn:aws:iam::" + acct + ":" + name }
+	mfa := map[string]string{"aws:MultiFactorAuthPresent": "true"}
+	noMfa := map[string]string{"aws:MultiFactorAuthPresent": "false"}
+	type attempt struct {
+		who  string
+		ctx  map[string]string
+		want bool
+	}
+	// attempts are what every role must answer for a base principal.
+	attempts := func(base string, mfaRequired bool) []attempt {
+		return []attempt{
+			{arn(account, base), mfa, true},
+			{arn(account, base), noMfa, !mfaRequired},
+			{arn(account, base), nil, !mfaRequired},
+			{arn(account, "role/Other"), mfa, false},
+			{arn(account, "user/mallory"), mfa, false},
+			{arn(account, "role/Responder2"), mfa, false},
+			{arn(other, base), mfa, false},
+		}
+	}
+	deployments := []struct {
+		params map[string]string
+		roles  map[string]bool // role name: break glass requiring MFA
+		base   string
+	}{
+		{nil, map[string]bool{"IrAnalyst": false, "IrAdmin": false, "IrDeploy": false, "IrBreakGlass": false}, "role/Responder"},
+		{map[string]string{"Mfa": "true", "Base": "user/bob"}, map[string]bool{"IrAnalyst": false, "IrBreakGlass": true, "IrDeploy": false}, "user/bob"},
+		{nil, map[string]bool{irroles.DefaultAnalystRoleName: false, irroles.DefaultBreakGlassRoleName: false}, "user/alice"},
+		{nil, map[string]bool{"StrictAnalyst": false, "StrictAdmin": false, "StrictBreakGlass": true}, "role/team/Lead"},
+	}
+	for _, d := range deployments {
+		r, err := iamsim.NewResolver(template, iamsim.Deployment{Account: account, Parameters: d.params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, mfaRequired := range d.roles {
+			doc := trustPolicy(t, r, template, name)
+			for _, a := range append(attempts(d.base, mfaRequired), attempt{arn(account, "role/"+name), mfa, false}) {
+				got, err := iamsim.Allows(doc, iamsim.Request{Principal: a.who, Action: "sts:AssumeRole", Context: a.ctx})
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if got != a.want {
+					t.Errorf("parameters %v: %s assuming %s with %v: allowed=%v, want %v", d.params, a.who, name, a.ctx, got, a.want)
+				}
+			}
+		}
+	}
+}
+
+// trustPolicy returns the resolved trust policy of the role named name.
+func trustPolicy(t *testing.T, r *iamsim.Resolver, template map[string]any, name string) any {
+	t.Helper()
+	resources, _ := template["Resources"].(map[string]any)
+	for _, res := range resources {
+		res, _ := res.(map[string]any)
+		if res["Type"] != "AWS::IAM::Role" {
+			continue
+		}
+		props, err := r.Resolve(res["Properties"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := props.(map[string]any); p["RoleName"] == name {
+			return p["AssumeRolePolicyDocument"]
+		}
+	}
+	t.Fatalf("no role named %s", name)
+	return nil
 }
 
 // TestRolesTakeTheirGrantsFromTheConstructsThatOwnTheResources pins which
@@ -202,11 +305,12 @@ func TestMissingOrBadPropsStopSynthesisNamingEachField(t *testing.T) {
 	stack := cdktest.NewStack("Bad")
 	irroles.NewIncidentResponseRoles(stack, "Nil", nil)
 	irroles.NewIncidentResponseRoles(stack, "BadNames", &irroles.IncidentResponseRolesProps{
-		BasePrincipal:   jsii.String("group/responders"),
-		Logs:            fakeGrants{},
-		Analytics:       fakeGrants{},
-		AnalystRoleName: "IR Analyst",
-		Deploy:          &irroles.DeployScope{},
+		BasePrincipal:         jsii.String("group/responders"),
+		Logs:                  fakeGrants{},
+		Analytics:             fakeGrants{},
+		AnalystRoleName:       "IR Analyst",
+		BreakGlassRequiresMfa: jsii.String("yes"),
+		Deploy:                &irroles.DeployScope{},
 	})
 	msg := cdktest.SynthError(stack)
 	t.Log(msg)
@@ -216,6 +320,7 @@ func TestMissingOrBadPropsStopSynthesisNamingEachField(t *testing.T) {
 		"[Bad/Nil] IncidentResponseRolesProps.Analytics is required",
 		`[Bad/BadNames] IncidentResponseRolesProps.BasePrincipal is "group/responders"`,
 		`[Bad/BadNames] IncidentResponseRolesProps.AnalystRoleName is "IR Analyst"`,
+		`[Bad/BadNames] IncidentResponseRolesProps.BreakGlassRequiresMfa is "yes"; it must be "true" or "false"`,
 		"[Bad/BadNames] IncidentResponseRolesProps.Deploy.StackNames is required",
 	} {
 		if !strings.Contains(msg, want) {

@@ -44,6 +44,13 @@ type LogArchiveProps struct {
 	// AccessLogsPrefix is the key prefix of Bucket's server access logs in
 	// AccessLogsBucket. Default DefaultAccessLogsPrefix.
 	AccessLogsPrefix string
+	// DeliveryAccounts are accounts whose CloudTrail and log delivery service
+	// (LogDeliveryPrincipal) may write to Bucket, each under
+	// AWSLogs/{that account}/ and nowhere else, as when other accounts
+	// deliver their logs to an archive. A list token resolved at deployment
+	// works too, such as Fn::Split of a template parameter. Default: none
+	// (AllowDelivery admits this account's own sources).
+	DeliveryAccounts []*string
 }
 
 // LogArchive is the central log bucket and its delivery policy.
@@ -85,7 +92,38 @@ func NewLogArchive(scope constructs.Construct, id string, props *LogArchiveProps
 	bucketProps.ServerAccessLogsBucket = a.AccessLogsBucket
 	bucketProps.ServerAccessLogsPrefix = jsii.String(prefix)
 	a.Bucket = awss3.NewBucket(c, jsii.String("Bucket"), bucketProps)
+	if len(props.DeliveryAccounts) > 0 {
+		for _, principal := range []string{CloudTrailPrincipal, LogDeliveryPrincipal} {
+			allowAccounts(a.Bucket, principal, props.DeliveryAccounts)
+		}
+	}
 	return a
+}
+
+// allowAccounts lets principal check bucket's ACL and write objects under
+// AWSLogs/{account}/ for each of accounts. One pair of statements covers
+// any number of accounts, even a list known only at deployment: the
+// aws:SourceAccount condition admits the listed accounts, and the object ARN
+// names the prefix with the ${aws:SourceAccount} policy variable, so each
+// account writes under its own prefix only (IAM allows global condition keys
+// as policy variables in the Resource element).
+func allowAccounts(bucket awss3.Bucket, principal string, accounts []*string) {
+	sp := awsiam.NewServicePrincipal(jsii.String(principal), nil)
+	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Principals: &[]awsiam.IPrincipal{sp},
+		Actions:    jsii.Strings("s3:GetBucketAcl"),
+		Resources:  &[]*string{bucket.BucketArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": accounts}},
+	}))
+	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Principals: &[]awsiam.IPrincipal{sp},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  &[]*string{awscdk.Fn_Sub(jsii.String("${Bucket}/"+LogsPrefix+"${!aws:SourceAccount}/*"), &map[string]*string{"Bucket": bucket.BucketArn()})},
+		Conditions: &map[string]any{"StringEquals": map[string]any{
+			"aws:SourceAccount": accounts,
+			"s3:x-amz-acl":      "bucket-owner-full-control",
+		}},
+	}))
 }
 
 // GrantRead lets grantee list the log bucket and read the delivered logs

@@ -2,6 +2,7 @@ package logarchive_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest/iamsim"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
 )
 
@@ -26,6 +28,8 @@ type built struct {
 	reader awsiam.Role
 	// imported is a bucket from outside the app that delivery was allowed on.
 	imported awss3.IBucket
+	// shared takes logs from the accounts of the parameter Accounts.
+	shared *logarchive.LogArchive
 }
 
 const trailSource = "arn:aws:cloudtrail:*:111122223333:trail/*"
@@ -42,14 +46,19 @@ var fixture = cdktest.Fixture[built]{Build: func(stack awscdk.Stack) built {
 	b.archive.GrantRead(b.reader)
 	b.imported = awss3.Bucket_FromBucketName(stack, jsii.String("Imported"), jsii.String("someone-elses-logs"))
 	logarchive.AllowLogDelivery(b.imported, logarchive.LogDeliveryPrincipal, "arn:aws:logs:us-east-1:111122223333:*")
+	accounts := awscdk.NewCfnParameter(stack, jsii.String("Accounts"), &awscdk.CfnParameterProps{Default: jsii.String("444455556666")})
+	b.shared = logarchive.NewLogArchive(stack, "Shared", &logarchive.LogArchiveProps{
+		DeliveryAccounts: *awscdk.Fn_Split(jsii.String(","), accounts.ValueAsString(), nil),
+	})
 	return b
 }}
 
 func TestBucketsAreHardenedAndOutliveTheStack(t *testing.T) {
 	_, _, tmpl := fixture.Get(t)
 	cdktest.Assert(t, "bucket count", func() {
-		// Archive: logs and access logs; Own: logs only (it brings its access log bucket).
-		tmpl.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(3))
+		// Archive and Shared: logs and access logs; Own: logs only (it
+		// brings its access log bucket).
+		tmpl.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(5))
 	})
 	cdktest.Assert(t, "every bucket hardened and retained", func() {
 		tmpl.AllResources(jsii.String("AWS::S3::Bucket"), assertions.Match_ObjectLike(&map[string]any{
@@ -68,7 +77,7 @@ func TestBucketsAreHardenedAndOutliveTheStack(t *testing.T) {
 		}))
 	})
 	cdktest.Assert(t, "every bucket policy denies requests without TLS", func() {
-		tmpl.ResourceCountIs(jsii.String("AWS::S3::BucketPolicy"), jsii.Number(3))
+		tmpl.ResourceCountIs(jsii.String("AWS::S3::BucketPolicy"), jsii.Number(5))
 		tmpl.AllResourcesProperties(jsii.String("AWS::S3::BucketPolicy"), assertions.Match_ObjectLike(&map[string]any{
 			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
 				"Effect":    "Deny",
@@ -149,7 +158,7 @@ func TestDeliveryStatementsCarrySourceConditions(t *testing.T) {
 			})},
 		}))
 	})
-	// Only the bucket that delivery was allowed on lets a log delivery
+	// Only the buckets that delivery was allowed on let a log delivery
 	// service in.
 	cdktest.Assert(t, "no delivery statement elsewhere", func() {
 		tmpl.ResourcePropertiesCountIs(jsii.String("AWS::S3::BucketPolicy"), assertions.Match_ObjectLike(&map[string]any{
@@ -157,8 +166,84 @@ func TestDeliveryStatementsCarrySourceConditions(t *testing.T) {
 				assertions.Match_ObjectLike(&map[string]any{"Principal": map[string]any{
 					"Service": assertions.Match_StringLikeRegexp(jsii.String("cloudtrail|delivery[.]logs"))}}),
 			})},
-		}), jsii.Number(1))
+		}), jsii.Number(2))
 	})
+}
+
+// TestListedAccountsWriteUnderTheirOwnPrefixOnly evaluates the shared
+// archive's bucket policy, resolved for one, two and several accounts, with
+// iamsim: each listed account's CloudTrail and log delivery may check the ACL
+// and write under AWSLogs/{that account}/ with the owner-full-control ACL;
+// not under another account's prefix, not without the ACL, and an unlisted
+// account not at all.
+func TestListedAccountsWriteUnderTheirOwnPrefixOnly(t *testing.T) {
+	b, _, tmpl := fixture.Get(t)
+	template := cdktest.TemplateJSON(tmpl)
+	bucket := "arn:aws:s3:::" + strings.ToLower(cdktest.LogicalID(b.shared.Bucket))
+	const unlisted, self = "999988887777", "111122223333"
+	for _, accounts := range [][]string{
+		{"444455556666"},
+		{"444455556666", "777788889999"},
+		{"444455556666", "777788889999", "123456789012", "210987654321", "555566667777"},
+	} {
+		r, err := iamsim.NewResolver(template, iamsim.Deployment{Account: self, Parameters: map[string]string{"Accounts": strings.Join(accounts, ",")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		policy := bucketPolicy(t, r, template, b.shared.Bucket)
+		check := func(principal, source, action, resource string, acl bool, want bool) {
+			t.Helper()
+			ctx := map[string]string{"aws:SourceAccount": source, "aws:SecureTransport": "true"}
+			if acl {
+				ctx["s3:x-amz-acl"] = "bucket-owner-full-control"
+			}
+			got, err := iamsim.Allows(policy, iamsim.Request{Principal: principal, Action: action, Resource: resource, Context: ctx})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("accounts %v: %s for %s: %s on %s (ACL %v): allowed=%v, want %v", accounts, principal, source, action, resource, acl, got, want)
+			}
+		}
+		for _, principal := range []string{logarchive.CloudTrailPrincipal, logarchive.LogDeliveryPrincipal} {
+			for _, account := range accounts {
+				check(principal, account, "s3:GetBucketAcl", bucket, false, true)
+				check(principal, account, "s3:PutObject", bucket+"/AWSLogs/"+account+"/CloudTrail/us-east-1/2026/01/01/f.json.gz", true, true)
+				check(principal, account, "s3:PutObject", bucket+"/AWSLogs/"+account+"/vpcflowlogs/f.log.gz", false, false)
+				check(principal, account, "s3:PutObject", bucket+"/AWSLogs/"+unlisted+"/f.json.gz", true, false)
+				check(principal, account, "s3:PutObject", bucket+"/elsewhere/f.json.gz", true, false)
+			}
+			for _, other := range []string{unlisted, self} {
+				check(principal, other, "s3:GetBucketAcl", bucket, false, false)
+				check(principal, other, "s3:PutObject", bucket+"/AWSLogs/"+other+"/CloudTrail/f.json.gz", true, false)
+			}
+		}
+		check("logging.s3.amazonaws.com", accounts[0], "s3:PutObject", bucket+"/AWSLogs/"+accounts[0]+"/f", true, false)
+		if len(accounts) > 1 {
+			check(logarchive.CloudTrailPrincipal, accounts[0], "s3:PutObject", bucket+"/AWSLogs/"+accounts[1]+"/CloudTrail/f.json.gz", true, false)
+		}
+	}
+}
+
+// bucketPolicy returns the resolved policy document of bucket's policy.
+func bucketPolicy(t *testing.T, r *iamsim.Resolver, template map[string]any, bucket awss3.IBucket) any {
+	t.Helper()
+	name := strings.ToLower(cdktest.LogicalID(bucket))
+	for _, res := range template["Resources"].(map[string]any) {
+		res := res.(map[string]any)
+		if res["Type"] != "AWS::S3::BucketPolicy" {
+			continue
+		}
+		props, err := r.Resolve(res["Properties"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := props.(map[string]any); p["Bucket"] == name {
+			return p["PolicyDocument"]
+		}
+	}
+	t.Fatalf("no policy for bucket %s", name)
+	return nil
 }
 
 func TestDeliveryToAnImportedBucketWarns(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package network provides the workshop network: a VPC with public and
 // private subnets in two availability zones, an internet gateway, NAT
-// gateways, and one EC2 instance that serves as the thing to attack.
+// gateways (their number fixed at synthesis or chosen at deployment), and one
+// EC2 instance that serves as the thing to attack.
 //
 // The instance's security group opens SSH (TCP 22) to the whole internet on
 // purpose: it is the attack surface of the exercise, kept from the seed. It
@@ -9,6 +10,8 @@
 package network
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -30,6 +33,7 @@ const (
 const (
 	DefaultCidr         = "192.168.0.0/16"
 	DefaultInstanceType = "t3.micro"
+	DefaultNatGateways  = 1
 	// AvailabilityZones is how many AZs the VPC spans.
 	AvailabilityZones = 2
 )
@@ -39,9 +43,11 @@ type WorkshopNetworkProps struct {
 	// MachineImage is the instance's image. Required: the stack passes one
 	// that reads a CloudFormation parameter (see ImageFromParameter).
 	MachineImage awsec2.IMachineImage
-	// NatGateways is the number of NAT gateways, 0 to AvailabilityZones. With
-	// 0 the private subnets are isolated (no route to the internet).
-	NatGateways int
+	// NatGateways is the number of NAT gateways, 0 to AvailabilityZones,
+	// or a token that resolves to one at deployment, such as a Number
+	// template parameter's ValueAsNumber. With 0 the private subnets have no
+	// route to the internet. Default DefaultNatGateways.
+	NatGateways *float64
 	// InstanceType of the instance. Default DefaultInstanceType.
 	InstanceType string
 	// Cidr of the VPC. Default DefaultCidr.
@@ -68,8 +74,13 @@ func NewWorkshopNetwork(scope constructs.Construct, id string, props *WorkshopNe
 	n := &WorkshopNetwork{Construct: c}
 	problems := validate.Problems{Props: "WorkshopNetworkProps"}
 	problems.Require(props.MachineImage == nil, "MachineImage", "the instance's image, for example ImageFromParameter of a template parameter")
-	if props.NatGateways < 0 || props.NatGateways > AvailabilityZones {
-		problems.Addf("NatGateways", "is %d; it must be 0 to %d, one at most for each availability zone", props.NatGateways, AvailabilityZones)
+	natGateways := float64(DefaultNatGateways)
+	if props.NatGateways != nil {
+		natGateways = *props.NatGateways
+	}
+	chosenAtDeployment := *awscdk.Token_IsUnresolved(natGateways)
+	if !chosenAtDeployment && (natGateways < 0 || natGateways > AvailabilityZones || natGateways != float64(int(natGateways))) {
+		problems.Addf("NatGateways", "is %v; it must be 0 to %d, one at most for each availability zone", natGateways, AvailabilityZones)
 	}
 	if problems.Stop(c) {
 		return n
@@ -83,14 +94,19 @@ func NewWorkshopNetwork(scope constructs.Construct, id string, props *WorkshopNe
 		instanceType = DefaultInstanceType
 	}
 	privateType := awsec2.SubnetType_PRIVATE_WITH_EGRESS
-	if props.NatGateways == 0 {
+	built := natGateways
+	if chosenAtDeployment {
+		// One gateway for each zone; conditions keep as many as the
+		// deployment asks for (natGatewayConditions).
+		built = AvailabilityZones
+	} else if natGateways == 0 {
 		privateType = awsec2.SubnetType_PRIVATE_ISOLATED
 	}
 
 	n.Vpc = awsec2.NewVpc(c, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses: awsec2.IpAddresses_Cidr(jsii.String(cidr)),
 		MaxAzs:      jsii.Number(AvailabilityZones),
-		NatGateways: jsii.Number(props.NatGateways),
+		NatGateways: jsii.Number(built),
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
 			{Name: jsii.String("Public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24)},
 			{Name: jsii.String("Private"), SubnetType: privateType, CidrMask: jsii.Number(24)},
@@ -100,6 +116,9 @@ func NewWorkshopNetwork(scope constructs.Construct, id string, props *WorkshopNe
 		RestrictDefaultSecurityGroup: jsii.Bool(false),
 	})
 	awscdk.Tags_Of(n.Vpc).Add(jsii.String(TagKey), jsii.String(TagValue), nil)
+	if chosenAtDeployment {
+		natGatewayConditions(c, n.Vpc, awscdk.Token_AsString(natGateways, nil))
+	}
 
 	n.SecurityGroup = awsec2.NewSecurityGroup(c, jsii.String("InstanceSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              n.Vpc,
@@ -135,7 +154,6 @@ func NewWorkshopNetwork(scope constructs.Construct, id string, props *WorkshopNe
 		MachineImage:  props.MachineImage,
 		SecurityGroup: n.SecurityGroup,
 		Role:          n.InstanceRole,
-		RequireImdsv2: jsii.Bool(true),
 		BlockDevices: &[]*awsec2.BlockDevice{{
 			DeviceName: jsii.String("/dev/xvda"),
 			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(8), &awsec2.EbsDeviceOptions{
@@ -144,11 +162,62 @@ func NewWorkshopNetwork(scope constructs.Construct, id string, props *WorkshopNe
 			}),
 		}},
 	})
+	// IMDSv2 only. RequireImdsv2 would add a launch template named after
+	// the construct path, which holds the stack name given at synthesis: a
+	// second stack from the same template in a region would clash on it. The
+	// Instance L2 takes no launch template of ours, so the CloudFormation
+	// one is set on it; CloudFormation names the template.
+	launchTemplate := awsec2.NewCfnLaunchTemplate(n.Instance, jsii.String("LaunchTemplate"), &awsec2.CfnLaunchTemplateProps{
+		LaunchTemplateData: &awsec2.CfnLaunchTemplate_LaunchTemplateDataProperty{
+			MetadataOptions: &awsec2.CfnLaunchTemplate_MetadataOptionsProperty{HttpTokens: jsii.String("required")},
+		},
+	})
+	n.Instance.Node().DefaultChild().(awsec2.CfnInstance).SetLaunchTemplate(&awsec2.CfnInstance_LaunchTemplateSpecificationProperty{
+		LaunchTemplateId: launchTemplate.Ref(),
+		Version:          launchTemplate.AttrLatestVersionNumber(),
+	})
 	cdknag.NagSuppressions_AddResourceSuppressions(n.Instance, &[]*cdknag.NagPackSuppression{
 		{Id: jsii.String("AwsSolutions-EC28"), Reason: jsii.String("One training instance: basic five-minute monitoring is enough and detailed monitoring is billed.")},
 		{Id: jsii.String("AwsSolutions-EC29"), Reason: jsii.String("The instance must go with the stack; scripts/isolate-instance.sh turns termination protection on when an incident needs it.")},
 	}, jsii.Bool(false))
 	return n
+}
+
+// natGatewayConditions makes the NAT gateways of vpc, one in each zone's
+// public subnet, a choice of the deployment: zone i keeps its gateway and the
+// gateway's Elastic IP when count is more than i. Each private subnet's
+// default route goes to its own zone's gateway, or to the first zone's when
+// its own is not there, and is not there at all when count is 0. The VPC L2
+// takes only a fixed count, so the conditions are set on the resources it
+// builds; it gives them no other dependants.
+func natGatewayConditions(scope constructs.Construct, vpc awsec2.Vpc, count *string) {
+	public, private := *vpc.PublicSubnets(), *vpc.PrivateSubnets()
+	inZone := make([]awscdk.CfnCondition, len(public))
+	gateways := make([]awsec2.CfnNatGateway, len(public))
+	for i, subnet := range public {
+		// count is more than i: one of the counts from i+1 on.
+		var more []awscdk.ICfnConditionExpression
+		for v := i + 1; v <= len(public); v++ {
+			more = append(more, awscdk.Fn_ConditionEquals(count, jsii.String(fmt.Sprint(v))))
+		}
+		expression := more[0]
+		if i == 0 {
+			expression = awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(count, jsii.String("0")))
+		} else if len(more) > 1 {
+			expression = awscdk.Fn_ConditionOr(more...)
+		}
+		inZone[i] = awscdk.NewCfnCondition(scope, jsii.String(fmt.Sprintf("NatGatewayInZone%d", i+1)), &awscdk.CfnConditionProps{Expression: expression})
+		gateways[i] = subnet.Node().FindChild(jsii.String("NATGateway")).(awsec2.CfnNatGateway)
+		gateways[i].CfnOptions().SetCondition(inZone[i])
+		subnet.Node().FindChild(jsii.String("EIP")).(awsec2.CfnEIP).CfnOptions().SetCondition(inZone[i])
+	}
+	for i, subnet := range private {
+		route := subnet.Node().FindChild(jsii.String("DefaultRoute")).(awsec2.CfnRoute)
+		route.CfnOptions().SetCondition(inZone[0])
+		if i > 0 {
+			route.SetNatGatewayId(awscdk.Token_AsString(awscdk.Fn_ConditionIf(inZone[i].LogicalId(), gateways[i].Ref(), gateways[0].Ref()), nil))
+		}
+	}
 }
 
 // ImageFromParameter returns a machine image whose ID is imageID, typically

@@ -3,6 +3,8 @@ package network_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest/iamsim"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/network"
 )
 
@@ -18,7 +21,7 @@ func TestMain(m *testing.M) { cdktest.Main(m) }
 
 // newNetwork adds a network whose image comes from a template parameter, as
 // the workshop's does.
-func newNetwork(stack awscdk.Stack, natGateways int) *network.WorkshopNetwork {
+func newNetwork(stack awscdk.Stack, natGateways *float64) *network.WorkshopNetwork {
 	image := awscdk.NewCfnParameter(stack, jsii.String("Image"), &awscdk.CfnParameterProps{Type: jsii.String("AWS::EC2::Image::Id")})
 	return network.NewWorkshopNetwork(stack, "Network", &network.WorkshopNetworkProps{
 		MachineImage: network.ImageFromParameter(image.ValueAsString()),
@@ -26,18 +29,22 @@ func newNetwork(stack awscdk.Stack, natGateways int) *network.WorkshopNetwork {
 	})
 }
 
+// The fixture's NAT gateway count is the template parameter NatGateways, as
+// in the workshop.
 var fixture = cdktest.Fixture[*network.WorkshopNetwork]{Build: func(stack awscdk.Stack) *network.WorkshopNetwork {
-	return newNetwork(stack, 1)
+	count := awscdk.NewCfnParameter(stack, jsii.String("NatGateways"), &awscdk.CfnParameterProps{
+		Type: jsii.String("Number"), Default: jsii.Number(1), AllowedValues: jsii.Strings("0", "1", "2"),
+	})
+	return newNetwork(stack, count.ValueAsNumber())
 }}
 
-func TestNetworkHasTwoZonesPublicPrivateAndOneNat(t *testing.T) {
+func TestNetworkHasTwoZonesPublicAndPrivate(t *testing.T) {
 	_, _, tmpl := fixture.Get(t)
 	cdktest.Assert(t, "VPC and gateways", func() {
 		tmpl.HasResourceProperties(jsii.String("AWS::EC2::VPC"), assertions.Match_ObjectLike(&map[string]any{"CidrBlock": network.DefaultCidr}))
 		tmpl.ResourceCountIs(jsii.String("AWS::EC2::Subnet"), jsii.Number(4))
 		tmpl.ResourcePropertiesCountIs(jsii.String("AWS::EC2::Subnet"), assertions.Match_ObjectLike(&map[string]any{"MapPublicIpOnLaunch": true}), jsii.Number(2))
 		tmpl.ResourceCountIs(jsii.String("AWS::EC2::InternetGateway"), jsii.Number(1))
-		tmpl.ResourceCountIs(jsii.String("AWS::EC2::NatGateway"), jsii.Number(1))
 	})
 	zones := map[string]bool{}
 	for _, s := range *tmpl.FindResources(jsii.String("AWS::EC2::Subnet"), nil) {
@@ -64,8 +71,17 @@ func TestInstanceIsManagedHardenedAndDeliberatelyExposed(t *testing.T) {
 				"Ebs":        map[string]any{"Encrypted": true, "VolumeSize": 8, "VolumeType": "gp3"},
 			}},
 		}))
-		tmpl.HasResourceProperties(jsii.String("AWS::EC2::LaunchTemplate"), assertions.Match_ObjectLike(&map[string]any{
-			"LaunchTemplateData": assertions.Match_ObjectLike(&map[string]any{"MetadataOptions": map[string]any{"HttpTokens": "required"}}),
+		// CloudFormation names the launch template: a name fixed at
+		// synthesis would clash between two stacks of the template.
+		tmpl.HasResourceProperties(jsii.String("AWS::EC2::LaunchTemplate"), map[string]any{
+			"LaunchTemplateData": map[string]any{"MetadataOptions": map[string]any{"HttpTokens": "required"}},
+		})
+		tmpl.ResourceCountIs(jsii.String("AWS::EC2::LaunchTemplate"), jsii.Number(1))
+		tmpl.HasResourceProperties(jsii.String("AWS::EC2::Instance"), assertions.Match_ObjectLike(&map[string]any{
+			"LaunchTemplate": map[string]any{
+				"LaunchTemplateId": cdktest.Ref(n.Instance.Node().FindChild(jsii.String("LaunchTemplate"))),
+				"Version":          cdktest.GetAtt(n.Instance.Node().FindChild(jsii.String("LaunchTemplate")), "LatestVersionNumber"),
+			},
 		}))
 	})
 	cdktest.Assert(t, "instance role", func() {
@@ -102,9 +118,69 @@ func TestVPCIsTaggedForScripts(t *testing.T) {
 	}
 }
 
+// TestNatGatewaysFollowTheParameter resolves the template's conditions for
+// each value of the parameter and counts what a deployment would create:
+// the gateways, their Elastic IPs, and the private default routes with the
+// gateway each goes to.
+func TestNatGatewaysFollowTheParameter(t *testing.T) {
+	n, _, tmpl := fixture.Get(t)
+	template := cdktest.TemplateJSON(tmpl)
+	resources := template["Resources"].(map[string]any)
+	gateway := func(zone int) string {
+		return strings.ToLower(cdktest.LogicalID((*n.Vpc.PublicSubnets())[zone].Node().FindChild(jsii.String("NATGateway"))))
+	}
+	for _, c := range []struct {
+		count string
+		// routes holds the gateway each private subnet's default route
+		// goes to, by zone; none without gateways.
+		routes []string
+	}{
+		{"0", nil},
+		{"1", []string{gateway(0), gateway(0)}},
+		{"2", []string{gateway(0), gateway(1)}},
+	} {
+		r, err := iamsim.NewResolver(template, iamsim.Deployment{Parameters: map[string]string{"NatGateways": c.count, "Image": "ami-0123456789abcdef0"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		created := map[string]int{}
+		var routes []string
+		for _, id := range slices.Sorted(maps.Keys(resources)) {
+			res := resources[id].(map[string]any)
+			if cond, ok := res["Condition"].(string); ok {
+				if yes, err := r.Condition(cond); err != nil || !yes {
+					continue
+				}
+			}
+			created[res["Type"].(string)]++
+			props, err := r.Resolve(res["Properties"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if target, ok := props.(map[string]any)["NatGatewayId"]; ok && res["Type"] == "AWS::EC2::Route" {
+				routes = append(routes, target.(string))
+			}
+		}
+		want := len(c.routes) > 0
+		gateways := map[bool]int{false: 0, true: 1}[want]
+		if c.count == "2" {
+			gateways = 2
+		}
+		if created["AWS::EC2::NatGateway"] != gateways || created["AWS::EC2::EIP"] != gateways {
+			t.Errorf("NatGateways=%s: %d NAT gateways and %d Elastic IPs, want %d of each", c.count, created["AWS::EC2::NatGateway"], created["AWS::EC2::EIP"], gateways)
+		}
+		if !slices.Equal(routes, c.routes) {
+			t.Errorf("NatGateways=%s: private default routes go to %v, want %v", c.count, routes, c.routes)
+		}
+		if created["AWS::EC2::Subnet"] != 4 || created["AWS::EC2::Instance"] != 1 {
+			t.Errorf("NatGateways=%s: %d subnets and %d instances, want 4 and 1", c.count, created["AWS::EC2::Subnet"], created["AWS::EC2::Instance"])
+		}
+	}
+}
+
 func TestWithoutNatThePrivateSubnetsAreIsolated(t *testing.T) {
 	stack := cdktest.NewStack("NoNat")
-	newNetwork(stack, 0)
+	newNetwork(stack, jsii.Number(0))
 	tmpl := assertions.Template_FromStack(stack, nil)
 	cdktest.Assert(t, "no NAT", func() {
 		tmpl.ResourceCountIs(jsii.String("AWS::EC2::NatGateway"), jsii.Number(0))
@@ -118,13 +194,17 @@ func TestMissingOrBadPropsStopSynthesisNamingEachField(t *testing.T) {
 	stack := cdktest.NewStack("Bad")
 	network.NewWorkshopNetwork(stack, "Nil", nil)
 	network.NewWorkshopNetwork(stack, "TooManyNats", &network.WorkshopNetworkProps{
-		MachineImage: network.ImageFromParameter(jsii.String("ami-0123456789abcdef0")), NatGateways: 3,
+		MachineImage: network.ImageFromParameter(jsii.String("ami-0123456789abcdef0")), NatGateways: jsii.Number(3),
+	})
+	network.NewWorkshopNetwork(stack, "HalfANat", &network.WorkshopNetworkProps{
+		MachineImage: network.ImageFromParameter(jsii.String("ami-0123456789abcdef0")), NatGateways: jsii.Number(0.5),
 	})
 	msg := cdktest.SynthError(stack)
 	t.Log(msg)
 	for _, want := range []string{
 		"[Bad/Nil] WorkshopNetworkProps.MachineImage is required",
 		"[Bad/TooManyNats] WorkshopNetworkProps.NatGateways is 3; it must be 0 to 2",
+		"[Bad/HalfANat] WorkshopNetworkProps.NatGateways is 0.5; it must be 0 to 2",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("synthesis error does not say %q", want)
@@ -139,6 +219,7 @@ func ExampleNewWorkshopNetwork() {
 	stack := awscdk.NewStack(app, jsii.String("Range"), nil)
 	network.NewWorkshopNetwork(stack, "Network", &network.WorkshopNetworkProps{
 		MachineImage: network.ImageFromParameter(jsii.String("ami-0123456789abcdef0")),
+		NatGateways:  jsii.Number(0),
 	})
 
 	template := assertions.Template_FromStack(stack, nil)

@@ -96,7 +96,6 @@ func NewApp(props *AppProps) (*App, error) {
 
 	app.Workshop = NewWorkshopStack(cdkApp, WorkshopStackName, &WorkshopStackProps{
 		StackProps:  stackProps("Incident response workshop: central logs, a VPC with an instance to attack, Athena over CloudTrail, VPC Flow and DNS logs, the responders' IAM roles, and GuardDuty alerts that name the playbook to open."),
-		NatGateways: cfg.NatGateways,
 		Queries:     queries,
 		AlertRoutes: AlertRoutes(triggers),
 	})

@@ -20,36 +20,32 @@ const (
 	SimulationStackName = "SimulationStack"
 )
 
-// Context keys the app reads, with `cdk -c KEY=VALUE` or in cdk.json.
-const (
-	ContextSimulation  = "simulation"
-	ContextNatGateways = "natGateways"
-)
+// ContextSimulation is the context key the app reads, with
+// `cdk -c simulation=false` or in cdk.json.
+const ContextSimulation = "simulation"
 
-// MaxNatGateways is the largest NAT gateway count: one for each of the VPC's
-// two availability zones.
-const MaxNatGateways = 2
+// removedSettings are context settings the app no longer reads, with what
+// took their place.
+var removedSettings = map[string]string{
+	"natGateways": "the NAT gateway count is WorkshopStack's NatGateways parameter now: " +
+		"cdk deploy WorkshopStack --parameters NatGateways=0, or the console's parameter page",
+}
 
 // Config holds the app's context settings after validation.
 type Config struct {
 	// Simulation includes SimulationStack. Default true.
 	Simulation bool
-	// NatGateways is the number of NAT gateways in the workshop VPC, 0 to
-	// MaxNatGateways. Default 1, as in the seed; 0 saves the biggest line of
-	// the bill but leaves private subnets without internet access.
-	NatGateways int
 }
 
 // DefaultConfig is what the app builds when no context setting is given.
 func DefaultConfig() Config {
-	return Config{Simulation: true, NatGateways: 1}
+	return Config{Simulation: true}
 }
 
 // settingHelp lists every context setting the app knows with its allowed
 // values, for error messages.
 var settingHelp = map[string]string{
-	ContextSimulation:  "true or false",
-	ContextNatGateways: fmt.Sprintf("an integer from 0 to %d", MaxNatGateways),
+	ContextSimulation: "true or false",
 }
 
 // ConfigFromContext validates the app's context settings. ctx is the whole
@@ -68,14 +64,11 @@ func ConfigFromContext(ctx map[string]any) (Config, error) {
 				continue
 			}
 			cfg.Simulation = b
-		case ContextNatGateways:
-			n, err := parseInt(value)
-			if err != nil || n < 0 || n > MaxNatGateways {
-				problems = append(problems, badValue(key, value))
+		default:
+			if instead, removed := removedSettings[key]; removed {
+				problems = append(problems, fmt.Sprintf("context setting %s was removed: %s", key, instead))
 				continue
 			}
-			cfg.NatGateways = n
-		default:
 			if strings.ContainsAny(key, ":/@") {
 				continue
 			}
@@ -92,8 +85,7 @@ func ConfigFromContext(ctx map[string]any) (Config, error) {
 // Context renders cfg as context values, the way `cdk -c` passes them.
 func (c Config) Context() map[string]any {
 	return map[string]any{
-		ContextSimulation:  strconv.FormatBool(c.Simulation),
-		ContextNatGateways: strconv.Itoa(c.NatGateways),
+		ContextSimulation: strconv.FormatBool(c.Simulation),
 	}
 }
 
@@ -123,17 +115,4 @@ func parseBool(v any) (bool, error) {
 		}
 	}
 	return false, fmt.Errorf("not a boolean: %v", v)
-}
-
-func parseInt(v any) (int, error) {
-	switch x := v.(type) {
-	case float64:
-		if x != float64(int(x)) {
-			return 0, fmt.Errorf("not an integer: %v", v)
-		}
-		return int(x), nil
-	case string:
-		return strconv.Atoi(x)
-	}
-	return 0, fmt.Errorf("not an integer: %v", v)
 }

@@ -1,6 +1,8 @@
 package workshop
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
@@ -19,6 +21,9 @@ const (
 	// DefaultBasePrincipal is the participant role of AWS-run workshop
 	// accounts.
 	DefaultBasePrincipal = "role/WSParticipantRole"
+	// DefaultNatGateways is how many NAT gateways the VPC gets, as in the
+	// seed: the private subnets reach the internet through one.
+	DefaultNatGateways = 1
 )
 
 // Allowed patterns of WorkshopStack's parameters.
@@ -33,11 +38,13 @@ const (
 
 // WorkshopParameters are WorkshopStack's CloudFormation parameters.
 type WorkshopParameters struct {
-	AthenaEngineVersion awscdk.CfnParameter
-	ProjectionStartDate awscdk.CfnParameter
-	LogAccountIDs       awscdk.CfnParameter
-	InstanceImage       awscdk.CfnParameter
-	BasePrincipal       awscdk.CfnParameter
+	AthenaEngineVersion   awscdk.CfnParameter
+	ProjectionStartDate   awscdk.CfnParameter
+	LogAccountIDs         awscdk.CfnParameter
+	InstanceImage         awscdk.CfnParameter
+	NatGateways           awscdk.CfnParameter
+	BasePrincipal         awscdk.CfnParameter
+	BreakGlassRequiresMfa awscdk.CfnParameter
 	// AlertEmail is subscribed to the alert topic when not empty.
 	AlertEmail awscdk.CfnParameter
 	// AlertMinimumSeverity is the lowest GuardDuty severity level that pages.
@@ -66,19 +73,35 @@ func newWorkshopParameters(stack awscdk.Stack) *WorkshopParameters {
 		Default:               jsii.String(""),
 		AllowedPattern:        jsii.String(LogAccountIDsPattern),
 		ConstraintDescription: jsii.String("must be empty or 12-digit account IDs separated by commas, no spaces"),
-		Description:           jsii.String("Accounts whose logs the Athena tables cover, comma-separated. Empty means this account. List more when other accounts deliver logs to the bucket (an organization log archive)."),
+		Description:           jsii.String("Accounts whose logs the Athena tables cover and whose CloudTrail and log delivery may write to the log bucket under AWSLogs/ACCOUNT/, comma-separated. Empty means this account only."),
 	})
 	p.InstanceImage = awscdk.NewCfnParameter(stack, jsii.String("InstanceImage"), &awscdk.CfnParameterProps{
 		Type:        jsii.String("AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"),
 		Default:     jsii.String(DefaultInstanceImage),
 		Description: jsii.String("SSM parameter that names the workshop instance's AMI. The default always resolves to the current Amazon Linux 2023."),
 	})
+	// A String with allowed values, not a Number: the console shows the same
+	// list, and CloudFormation's Ref of a Number is a string anyway, which
+	// the conditions compare; moto turns a Number into an integer and then
+	// finds "0" unequal to 0.
+	p.NatGateways = awscdk.NewCfnParameter(stack, jsii.String("NatGateways"), &awscdk.CfnParameterProps{
+		Type:          jsii.String("String"),
+		Default:       jsii.String(fmt.Sprint(DefaultNatGateways)),
+		AllowedValues: jsii.Strings("0", "1", "2"),
+		Description:   jsii.String("NAT gateways in the workshop VPC, one at most per availability zone. 0 drops the largest cost line and leaves the private subnets without internet access; nothing in the workshop needs it."),
+	})
 	p.BasePrincipal = awscdk.NewCfnParameter(stack, jsii.String("BasePrincipal"), &awscdk.CfnParameterProps{
 		Type:                  jsii.String("String"),
 		Default:               jsii.String(DefaultBasePrincipal),
 		AllowedPattern:        jsii.String(irroles.BasePrincipalPattern),
 		ConstraintDescription: jsii.String("must be role/NAME or user/NAME (an IAM path may come before NAME)"),
-		Description:           jsii.String("The only IAM role or user of this account that may assume the Security* roles, written role/NAME or user/NAME. It must exist before you deploy."),
+		Description:           jsii.String("The only IAM role or user of this account that may assume the Security* roles, written role/NAME or user/NAME. It need not exist yet; it needs sts:AssumeRole on the roles in its own policies, as administrators have."),
+	})
+	p.BreakGlassRequiresMfa = awscdk.NewCfnParameter(stack, jsii.String("BreakGlassRequiresMfa"), &awscdk.CfnParameterProps{
+		Type:          jsii.String("String"),
+		Default:       jsii.String("false"),
+		AllowedValues: jsii.Strings("false", "true"),
+		Description:   jsii.String("true: assuming SecurityBreakGlassRole takes a session signed in with MFA. Off by default, since workshop sign-ins often have none."),
 	})
 	p.AlertEmail = awscdk.NewCfnParameter(stack, jsii.String("AlertEmail"), &awscdk.CfnParameterProps{
 		Type:                  jsii.String("String"),
@@ -106,11 +129,11 @@ func newWorkshopParameters(stack awscdk.Stack) *WorkshopParameters {
 				},
 				map[string]any{
 					"Label":      map[string]any{"default": "Incident response roles"},
-					"Parameters": []string{"BasePrincipal"},
+					"Parameters": []string{"BasePrincipal", "BreakGlassRequiresMfa"},
 				},
 				map[string]any{
-					"Label":      map[string]any{"default": "Workshop instance"},
-					"Parameters": []string{"InstanceImage"},
+					"Label":      map[string]any{"default": "Workshop network"},
+					"Parameters": []string{"NatGateways", "InstanceImage"},
 				},
 				map[string]any{
 					"Label":      map[string]any{"default": "Incident alerts"},
@@ -118,14 +141,15 @@ func newWorkshopParameters(stack awscdk.Stack) *WorkshopParameters {
 				},
 			},
 			"ParameterLabels": map[string]any{
-				"AthenaEngineVersion": map[string]any{"default": "Athena engine version"},
-				"ProjectionStartDate": map[string]any{"default": "First day of logs to query"},
-				"LogAccountIds":       map[string]any{"default": "Accounts whose logs to query"},
-				"InstanceImage":       map[string]any{"default": "Instance image (SSM parameter)"},
-				"BasePrincipal":       map[string]any{"default": "Who may assume the Security* roles"},
-
-				"AlertEmail":           map[string]any{"default": "E-mail address for alerts (optional)"},
-				"AlertMinimumSeverity": map[string]any{"default": "Lowest severity that alerts"},
+				"AthenaEngineVersion":   map[string]any{"default": "Athena engine version"},
+				"ProjectionStartDate":   map[string]any{"default": "First day of logs to query"},
+				"LogAccountIds":         map[string]any{"default": "Accounts whose logs to query"},
+				"InstanceImage":         map[string]any{"default": "Instance image (SSM parameter)"},
+				"NatGateways":           map[string]any{"default": "NAT gateways (0 to 2)"},
+				"BasePrincipal":         map[string]any{"default": "Who may assume the Security* roles"},
+				"BreakGlassRequiresMfa": map[string]any{"default": "Break glass requires MFA"},
+				"AlertEmail":            map[string]any{"default": "E-mail address for alerts (optional)"},
+				"AlertMinimumSeverity":  map[string]any{"default": "Lowest severity that alerts"},
 			},
 		},
 	})

@@ -20,8 +20,6 @@ import (
 // WorkshopStackProps configures WorkshopStack.
 type WorkshopStackProps struct {
 	awscdk.StackProps
-	// NatGateways is the number of NAT gateways in the workshop VPC.
-	NatGateways int
 	// Queries are the playbooks' Athena queries (playbook.Queries).
 	Queries []analytics.NamedQuery
 	// AlertRoutes page responders with the GuardDuty findings that open
@@ -49,10 +47,12 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 	s := &WorkshopStack{Stack: stack}
 	s.Parameters = newWorkshopParameters(stack)
 
-	s.LogArchive = logarchive.NewLogArchive(stack, "LogArchive", nil)
+	s.LogArchive = logarchive.NewLogArchive(stack, "LogArchive", &logarchive.LogArchiveProps{
+		DeliveryAccounts: *awscdk.Fn_Split(jsii.String(","), s.Parameters.LogAccounts(), nil),
+	})
 	s.Network = network.NewWorkshopNetwork(stack, "Network", &network.WorkshopNetworkProps{
 		MachineImage: network.ImageFromParameter(s.Parameters.InstanceImage.ValueAsString()),
-		NatGateways:  props.NatGateways,
+		NatGateways:  awscdk.Token_AsNumber(s.Parameters.NatGateways.ValueAsString()),
 	})
 	s.Telemetry = telemetry.NewNetworkTelemetry(stack, "Telemetry", &telemetry.NetworkTelemetryProps{
 		Vpc:    s.Network.Vpc,
@@ -72,10 +72,11 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 		ExcludeDataEvents: []awss3.IBucket{s.LogArchive.AccessLogsBucket},
 	})
 	s.Roles = irroles.NewIncidentResponseRoles(stack, "Roles", &irroles.IncidentResponseRolesProps{
-		BasePrincipal: s.Parameters.BasePrincipal.ValueAsString(),
-		Logs:          s.LogArchive,
-		Analytics:     s.Analytics,
-		Deploy:        simulationDeployScope(),
+		BasePrincipal:         s.Parameters.BasePrincipal.ValueAsString(),
+		BreakGlassRequiresMfa: s.Parameters.BreakGlassRequiresMfa.ValueAsString(),
+		Logs:                  s.LogArchive,
+		Analytics:             s.Analytics,
+		Deploy:                simulationDeployScope(),
 	})
 
 	s.Alerts = alerting.NewIncidentAlerts(stack, "Alerts", &alerting.IncidentAlertsProps{

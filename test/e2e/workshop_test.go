@@ -8,10 +8,18 @@ import (
 	"github.com/ir-workshop/incident-response-playbooks/test/moto"
 )
 
+// TestWorkshopStackDeploysIntoEmulator deploys the template with every
+// default, so with a BasePrincipal that does not exist: the roles trust the
+// account and admit the base principal by a condition. (moto does not check
+// that a trust policy's principal exists, as IAM does; the template tests
+// pin that the Principal is the account.)
 func TestWorkshopStackDeploysIntoEmulator(t *testing.T) {
 	t.Parallel()
 	s := moto.Start(t, moto.Options{})
 	env := s.Env("AKIAIOSFODNN7EXAMPLE", "moto-does-not-check-this-key")
+	if _, err := s.AWS(t, env, "iam", "get-role", "--role-name", "WSParticipantRole"); err == nil || !strings.Contains(err.Error(), "NoSuchEntity") {
+		t.Fatalf("the default base principal role/WSParticipantRole should not exist in the emulator: %v", err)
+	}
 	params, ami := workshopParameters(t, s, env)
 	outputs := moto.DeployTemplate(t, s, env, "WorkshopStack", workshopTemplate, params)
 	ids := requireOutputs(t, outputs, "VpcId", "InstanceId", "LogBucketName")
