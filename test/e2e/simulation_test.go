@@ -237,7 +237,7 @@ func redact(config string) string {
 
 // watchProcessTable polls the command lines of every process (Linux /proc)
 // until the returned function is called, which returns the programs whose
-// command line held one of the secrets.
+// command line held one of the secrets, each once.
 func watchProcessTable(t *testing.T, secrets []string) func() []string {
 	t.Helper()
 	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
@@ -267,8 +267,7 @@ func watchProcessTable(t *testing.T, secrets []string) func() []string {
 				}
 				cmdline := string(b)
 				for _, secret := range secrets {
-					if strings.Contains(cmdline, secret) {
-						program, _, _ := strings.Cut(cmdline, "\x00")
+					if program, _, _ := strings.Cut(cmdline, "\x00"); strings.Contains(cmdline, secret) && !slices.Contains(seen, program) {
 						seen = append(seen, program)
 					}
 				}

@@ -91,7 +91,7 @@ func undoCryptoMining(t *testing.T, w *workshop, run completeRun) {
 			t.Errorf("instance %s is %s after undo, want terminated", id, got)
 		}
 	}
-	requireRunUndone(t, w, st.RunID)
+	w.expectUndone(t, st.RunID)
 	if got := readState(t, run.path).Status; got != "undone" {
 		t.Errorf("state file status %q after undo, want undone", got)
 	}

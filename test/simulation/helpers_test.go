@@ -447,6 +447,29 @@ func appRequests(t *testing.T, s *moto.Server, runID string) []recordedRequest {
 	return out
 }
 
+// readOnly matches the API actions that change nothing.
+var readOnly = regexp.MustCompile(`^(Get|Describe|List|Head)`)
+
+// requireOnlyReads fails the test unless every request that carried the
+// app ID of appID (a run ID, or RUN_ID-undo) only read: what a script that
+// must change nothing may send.
+func requireOnlyReads(t *testing.T, w *workshop, appID, what string) {
+	t.Helper()
+	sent := appRequests(t, w.s, appID)
+	if len(sent) == 0 {
+		t.Errorf("%s: moto recorded no request with app ID %s", what, appID)
+	}
+	for _, r := range sent {
+		// S3's REST requests name no action: GET and HEAD read.
+		rest := r.action() == "" && (r.Method == "GET" || r.Method == "HEAD")
+		// A JSON protocol's target is SERVICE.Action.
+		action := r.action()[strings.LastIndex(r.action(), ".")+1:]
+		if !rest && !readOnly.MatchString(action) {
+			t.Errorf("%s sent %s %s (%s); want only requests that read", what, r.Method, r.URL, r.action())
+		}
+	}
+}
+
 func hasAppID(r recordedRequest, runID string) bool {
 	return strings.Contains(" "+r.Headers["User-Agent"]+" ", " app/ir-workshop-"+runID+" ")
 }

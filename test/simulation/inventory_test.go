@@ -244,34 +244,51 @@ func requireSameInventory(t *testing.T, what string, before, after inventory) {
 	}
 }
 
-// requireOwnersUnchanged fails the test if a line of one of the owners
-// differs: for cases that must change nothing of theirs while other cases
-// run side by side.
-func requireOwnersUnchanged(t *testing.T, what string, before, after inventory, owners ...string) {
-	t.Helper()
-	for _, owner := range owners {
-		if diff := diffLines(before.of(owner), after.of(owner)); diff != "" {
-			t.Errorf("%s changed resources of %q (\"\" is the account):\n%s", what, owner, diff)
-		}
-	}
-}
-
-// requireRunUndone takes an inventory after the case of run runID and fails
-// the test if anything of the run is left but terminated instances (EC2
-// shows them for a while), or if anything of the account (owner "") differs
-// from the inventory newWorkshop took before any run.
-func requireRunUndone(t *testing.T, w *workshop, runID string) {
+// expectUndone records that the case t has undone run runID: nothing of
+// the run may be left when requireRunsUndone looks, at the end of the test.
+// One inventory then checks every case that ran side by side, instead of one
+// inventory a case: what a run leaves stays until then, since no case
+// touches another's run.
+func (w *workshop) expectUndone(t *testing.T, runID string) {
 	t.Helper()
 	if !runIDInText.MatchString(runID) {
 		t.Fatalf("%q is not a run ID", runID)
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.undone == nil {
+		w.undone = map[string]string{}
+	}
+	w.undone[runID] = t.Name()
+}
+
+// requireRunsUndone takes an inventory and fails the test if anything is
+// left of any simulation run but terminated instances (EC2 shows them for a
+// while), naming the case that undid the run, or if anything of the account
+// itself (owner "") differs from the inventory newWorkshop took before any
+// run: a script touched what no run made.
+func requireRunsUndone(t *testing.T, w *workshop) {
+	t.Helper()
 	after := takeInventory(t, w)
-	for _, line := range after.of(runID) {
-		if !strings.HasPrefix(line, "ec2 instance ") || !strings.Contains(line, " terminated in ") {
-			t.Errorf("left of run %s: %s", runID, line)
+	runs := map[string]bool{}
+	for _, owner := range after {
+		if runIDInText.MatchString(owner) {
+			runs[owner] = true
+		}
+	}
+	for _, runID := range slices.Sorted(maps.Keys(runs)) {
+		for _, line := range after.of(runID) {
+			if !strings.HasPrefix(line, "ec2 instance ") || !strings.Contains(line, " terminated in ") {
+				c := w.undone[runID]
+				if c == "" {
+					c = "no case undid it"
+				}
+				t.Errorf("left of run %s (%s): %s", runID, c, line)
+			}
 		}
 	}
 	if diff := diffLines(w.baseline.of(""), after.of("")); diff != "" {
-		t.Errorf("after run %s, the account's own resources differ from before any run:\n%s", runID, diff)
+		t.Errorf("the account's own resources differ from before any run:\n%s", diff)
 	}
+	t.Logf("inventory: %d runs undone, %d resources of the account as before", len(w.undone), len(after.of("")))
 }

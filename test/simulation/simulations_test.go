@@ -15,8 +15,9 @@ import "testing"
 //     run on the same state file) and checks that undo still leaves nothing;
 //     overrides the VPC; runs the response helpers;
 //
-// and at the end checks that the user, bucket and instances made before and
-// outside the simulations are as they were.
+// and at the end checks, with one inventory, that nothing of any run is
+// left, and that what was made before and outside the simulations is as it
+// was.
 func TestScriptsAgainstTheEmulatedWorkshop(t *testing.T) {
 	w := newWorkshop(t)
 
@@ -55,5 +56,6 @@ func TestScriptsAgainstTheEmulatedWorkshop(t *testing.T) {
 		testResponse(t, w)
 	})
 
+	requireRunsUndone(t, w)
 	requireBystandersUntouched(t, w)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/ir-workshop/incident-response-playbooks/test/moto"
@@ -30,9 +31,12 @@ type workshop struct {
 	userData         string   // scripts/crypto-mining-user-data.sh
 
 	other bystanders
-	// baseline is the inventory before any run: what requireRunUndone
+	// baseline is the inventory before any run: what requireRunsUndone
 	// compares the account's own resources with.
 	baseline inventory
+	// undone maps the ID of each run that a case undid to the case.
+	undone map[string]string
+	mu     sync.Mutex
 }
 
 // bystanders exist before any simulation runs; no script may change them.
