@@ -25,8 +25,8 @@ import (
 //   - else "", the account: what exists before and outside every run and
 //     every test case, which no script may touch.
 //
-// Owners let cases that run side by side each check their own run: see
-// requireRunUndone.
+// Owners let one inventory, at the end, check every case that ran side by
+// side: see expectUndone and requireRunsUndone.
 type inventory map[string]string
 
 var (
