@@ -13,12 +13,18 @@
 # those two secrets (secretsmanager:GetSecretValue), each a JSON object with
 # accessKeyId, secretAccessKey and userName.
 #
-# What it writes: only when both secrets were read, aws_access_key_id,
-# aws_secret_access_key and region of both profiles, with `aws configure set`,
-# into the AWS CLI's credentials and config files (~/.aws/credentials and
-# ~/.aws/config, or AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE). It creates
-# nothing in AWS and never prints a secret access key. CloudTrail shows the
-# caller's DescribeStacks and two GetSecretValue calls.
+# What it writes: only when both secrets were read, the two profiles'
+# aws_access_key_id and aws_secret_access_key into the AWS CLI's credentials
+# file (~/.aws/credentials, or AWS_SHARED_CREDENTIALS_FILE), replacing any
+# earlier [credential_exposure] and [crypto_mining] sections and keeping
+# every other line; the file is then readable by its owner only (0600). The
+# keys never appear in a command's arguments, which any local user can read
+# in the process table: bash writes them itself (printf is a builtin), to a
+# new file that then replaces the old one. The region of both profiles goes
+# into the config file (~/.aws/config, or AWS_CONFIG_FILE) with `aws
+# configure set`. It creates nothing in AWS and never prints a secret access
+# key. CloudTrail shows the caller's DescribeStacks and two GetSecretValue
+# calls.
 #
 # Undo: delete the [credential_exposure] and [crypto_mining] sections from the
 # credentials file and [profile credential_exposure] and [profile crypto_mining]
@@ -79,8 +85,8 @@ resolve_region
 ir_init
 
 if ! stack_json="$(awsx cloudformation describe-stacks --stack-name "$stack")"; then
-  die "cannot read stack $stack in $aws_region: is it deployed (cdk deploy $stack), and may these credentials describe it?" \
-    "$(aws_error)"
+  aws_die "cannot read stack $stack in $aws_region: is it deployed (cdk deploy $stack), and may these credentials describe it?" \
+    cloudformation:DescribeStacks
 fi
 
 # stack_output KEY: the value of output KEY of the stack, or nothing.
@@ -99,8 +105,8 @@ read_secret() {
     die "stack $stack in $aws_region has no output $output; is $stack the simulation stack?"
   fi
   if ! secret_json="$(awsx secretsmanager get-secret-value --secret-id "$name" --query SecretString --output text)"; then
-    die "cannot read secret $name (output $output of stack $stack) for profile $new_profile; no profile was written" \
-      "$(aws_error)"
+    aws_die "cannot read secret $name (output $output of stack $stack) for profile $new_profile; no profile was written" \
+      secretsmanager:GetSecretValue
   fi
   # jq reads the secret on stdin; its own errors could quote the input, so
   # they are dropped.
@@ -120,15 +126,57 @@ read_secret crypto_mining CryptoMiningSecretName
 mining_key_id="$key_id" mining_secret_key="$secret_key" mining_user="$user_name"
 unset key_id secret_key user_name
 
-# write_profile PROFILE KEY_ID SECRET_KEY USER
-write_profile() {
-  aws configure set aws_access_key_id "$2" --profile "$1"
-  aws configure set aws_secret_access_key "$3" --profile "$1"
-  aws configure set region "$aws_region" --profile "$1"
-  printf 'profile %s: IAM user %s, region %s\n' "$1" "${4:-(unnamed)}" "$aws_region"
+# credentials_file: the AWS CLI's credentials file, as the CLI finds it; a
+# symbolic link is followed, so that its target is what gets written.
+credentials_file="${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}"
+credentials_file="${credentials_file/#\~/$HOME}"
+if [[ -L "$credentials_file" ]]; then
+  credentials_file="$(readlink -f -- "$credentials_file")" ||
+    die "cannot follow the symbolic link $credentials_file; no profile was written"
+fi
+
+# write_credentials: replaces the two profiles' sections of the credentials
+# file. awk copies every other line of the old file (it never sees a key);
+# bash's printf, a builtin, so no process's arguments, appends the keys; the
+# new file, made by mktemp under umask 077 (mode 0600), then replaces the
+# old one.
+write_credentials() {
+  local dir tmp
+  dir="$(dirname -- "$credentials_file")"
+  mkdir -p -- "$dir" || die "cannot create $dir; no profile was written"
+  tmp="$(mktemp "$credentials_file.XXXXXX")" || die "cannot write next to $credentials_file; no profile was written"
+  if [[ -e "$credentials_file" ]] && ! awk -v drop="credential_exposure crypto_mining" '
+    BEGIN { n = split(drop, names, " "); for (i = 1; i <= n; i++) dropped[names[i]] = 1 }
+    /^[[:space:]]*\[[^]]*\][[:space:]]*$/ {
+      name = $0
+      sub(/^[[:space:]]*\[[[:space:]]*/, "", name)
+      sub(/[[:space:]]*\][[:space:]]*$/, "", name)
+      skipping = (name in dropped)
+    }
+    !skipping { print }
+  ' "$credentials_file" >"$tmp"; then
+    rm -f "$tmp"
+    die "cannot read $credentials_file; no profile was written"
+  fi
+  if ! {
+    printf '\n[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+      credential_exposure "$exposure_key_id" "$exposure_secret_key"
+    printf '\n[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+      crypto_mining "$mining_key_id" "$mining_secret_key"
+  } >>"$tmp"; then
+    rm -f "$tmp"
+    die "cannot write $tmp; no profile was written"
+  fi
+  chmod 600 "$tmp"
+  mv -f -- "$tmp" "$credentials_file" || die "cannot replace $credentials_file; no profile was written"
 }
 
-write_profile credential_exposure "$exposure_key_id" "$exposure_secret_key" "$exposure_user"
-write_profile crypto_mining "$mining_key_id" "$mining_secret_key" "$mining_user"
+write_credentials
 unset exposure_secret_key mining_secret_key
+for profile in credential_exposure crypto_mining; do
+  aws configure set region "$aws_region" --profile "$profile"
+done
+printf 'profile %s: IAM user %s, region %s\n' credential_exposure "${exposure_user:-(unnamed)}" "$aws_region"
+printf 'profile %s: IAM user %s, region %s\n' crypto_mining "${mining_user:-(unnamed)}" "$aws_region"
+echo "Wrote them to $credentials_file (mode 0600)."
 echo "Use them with --profile credential_exposure and --profile crypto_mining."

@@ -89,7 +89,7 @@ response_begin
 # Step 1: the key's user.
 if [[ -z "$user_name" ]]; then
   if ! user_name="$(awsx iam get-access-key-last-used --access-key-id "$key_id" --query UserName --output text)"; then
-    die "cannot find access key $key_id in account $caller_account (pass -u USER_NAME if it is a user's key)" "$(aws_error)"
+    aws_die "cannot find access key $key_id in account $caller_account (pass -u USER_NAME if it is a user's key)"
   fi
   if [[ -z "$user_name" || "$user_name" == None ]]; then
     die "IAM returned no user for access key $key_id"
@@ -102,13 +102,13 @@ key_status() {
     jq -r --arg key "$key_id" '.AccessKeyMetadata[] | select(.AccessKeyId == $key) | .Status'
 }
 if ! status="$(key_status)"; then
-  die "cannot list the access keys of IAM user $user_name" "$(aws_error)"
+  aws_die "cannot list the access keys of IAM user $user_name"
 fi
 if [[ -z "$status" ]]; then
   die "access key $key_id is not a key of IAM user $user_name"
 fi
 if ! user_arn="$(awsx iam get-user --user-name "$user_name" --query User.Arn --output text)"; then
-  die "cannot read IAM user $user_name" "$(aws_error)"
+  aws_die "cannot read IAM user $user_name"
 fi
 if [[ "$user_arn" == "$caller_arn" ]]; then
   die "access key $key_id belongs to $user_arn, the user running this script: containing it would lock you out; use other credentials"
@@ -117,19 +117,19 @@ echo "access key $key_id: belongs to IAM user $user_name (status $status); incid
 
 # Step 2: deactivate, then read back.
 if ! awsx iam update-access-key --user-name "$user_name" --access-key-id "$key_id" --status Inactive; then
-  die "cannot deactivate access key $key_id" "$(aws_error)"
+  aws_die "cannot deactivate access key $key_id"
 fi
 key_inactive() {
   [[ "$(key_status)" == Inactive ]]
 }
 if ! retry "$verify_attempts" key_inactive; then
-  die "access key $key_id does not read back as Inactive" "$(aws_error)"
+  aws_die "access key $key_id does not read back as Inactive"
 fi
 echo "access key $key_id: deactivated (status Inactive)"
 
 # Step 3: deny everything, then read back.
 if ! awsx iam put-user-policy --user-name "$user_name" --policy-name "$policy_name" --policy-document "$deny_all"; then
-  die "cannot attach inline policy $policy_name to $user_name" "$(aws_error)"
+  aws_die "cannot attach inline policy $policy_name to $user_name"
 fi
 policy_present() {
   local document
@@ -139,20 +139,20 @@ policy_present() {
     | any(.Statement[]; .Effect == "Deny" and .Action == "*" and .Resource == "*")' <<<"$document" >/dev/null
 }
 if ! retry "$verify_attempts" policy_present; then
-  die "inline policy $policy_name does not read back on $user_name" "$(aws_error)"
+  aws_die "inline policy $policy_name does not read back on $user_name"
 fi
 echo "IAM user $user_name: inline policy $policy_name denies every action"
 
 # Step 4: tags, then read back.
 if ! awsx iam tag-user --user-name "$user_name" --tags "$(incident_tags "$incident" "$key_tag" "$key_id")"; then
-  die "cannot tag IAM user $user_name" "$(aws_error)"
+  aws_die "cannot tag IAM user $user_name"
 fi
 tagged() {
   awsx iam list-user-tags --user-name "$user_name" |
     jq -e --arg key "$IR_TAG_INCIDENT" --arg value "$incident" 'any(.Tags[]; .Key == $key and .Value == $value)' >/dev/null
 }
 if ! retry "$verify_attempts" tagged; then
-  die "IAM user $user_name does not read back with tag $IR_TAG_INCIDENT=$incident" "$(aws_error)"
+  aws_die "IAM user $user_name does not read back with tag $IR_TAG_INCIDENT=$incident"
 fi
 echo "IAM user $user_name: tagged $IR_TAG_INCIDENT=$incident, $key_tag=$key_id"
 echo "Contained access key $key_id of IAM user $user_name for incident $incident."

@@ -111,7 +111,7 @@ resolve_region
 ir_init
 
 if ! detectors="$(awsx guardduty list-detectors --query DetectorIds)"; then
-  die "cannot list GuardDuty detectors in region $aws_region (is it an AWS region enabled in this account, and may these credentials read GuardDuty?)" "$(aws_error)"
+  aws_die "cannot list GuardDuty detectors in region $aws_region (is it an AWS region enabled in this account, and may these credentials read GuardDuty?)"
 fi
 detector="$(jq -r '.[0] // empty' <<<"$detectors")"
 if [[ -z "$detector" ]]; then
@@ -123,7 +123,7 @@ criteria="$(jq -cn --arg type "$finding_type" --arg archived "$archived" \
   '{Criterion: ({type: {Eq: [$type]}} + (if $archived == "" then {"service.archived": {Eq: ["false"]}} else {} end))}')"
 if ! ids_json="$(awsx guardduty list-findings --detector-id "$detector" \
   --finding-criteria "$criteria" --query FindingIds)"; then
-  die "cannot list GuardDuty findings of type $finding_type" "$(aws_error)"
+  aws_die "cannot list GuardDuty findings of type $finding_type"
 fi
 mapfile -t finding_ids < <(jq -r '.[]?' <<<"$ids_json")
 log "${#finding_ids[@]} findings of type $finding_type"
@@ -133,7 +133,7 @@ all="$IR_TMP/findings.json"
 echo '{"Findings": []}' >"$all"
 for ((i = 0; i < ${#finding_ids[@]}; i += 50)); do
   if ! awsx guardduty get-findings --detector-id "$detector" --finding-ids "${finding_ids[@]:i:50}" >"$IR_TMP/batch.json"; then
-    die "cannot read GuardDuty findings" "$(aws_error)"
+    aws_die "cannot read GuardDuty findings"
   fi
   jq -s '{Findings: (.[0].Findings + (.[1].Findings // []))}' "$all" "$IR_TMP/batch.json" >"$all.next"
   mv "$all.next" "$all"

@@ -88,7 +88,7 @@ describe() {
   awsx ec2 describe-instances --instance-ids "$instance_id" --query 'Reservations[0].Instances[0]'
 }
 if ! instance="$(describe)"; then
-  die "cannot find instance $instance_id in region $aws_region" "$(aws_error)"
+  aws_die "cannot find instance $instance_id in region $aws_region"
 fi
 state="$(jq -r '.State.Name // empty' <<<"$instance")"
 vpc_id="$(jq -r '.VpcId // empty' <<<"$instance")"
@@ -105,21 +105,21 @@ jq -r --arg id "$instance_id" '.NetworkInterfaces[]
 
 # Step 1: termination protection.
 if ! awsx ec2 modify-instance-attribute --instance-id "$instance_id" --disable-api-termination; then
-  die "cannot turn on termination protection of $instance_id" "$(aws_error)"
+  aws_die "cannot turn on termination protection of $instance_id"
 fi
 protected() {
   [[ "$(awsx ec2 describe-instance-attribute --instance-id "$instance_id" --attribute disableApiTermination \
     --query DisableApiTermination.Value --output text)" =~ ^[Tt]rue$ ]]
 }
 if ! retry "$verify_attempts" protected; then
-  die "termination protection of $instance_id does not read back as on" "$(aws_error)"
+  aws_die "termination protection of $instance_id does not read back as on"
 fi
 echo "instance $instance_id: termination protection on"
 
 # Step 2: the isolation group, without rules.
 if ! group_id="$(awsx ec2 describe-security-groups --filters "Name=vpc-id,Values=$vpc_id" \
   "Name=group-name,Values=$group_name" --query 'SecurityGroups[0].GroupId' --output text)"; then
-  die "cannot look for security group $group_name in VPC $vpc_id" "$(aws_error)"
+  aws_die "cannot look for security group $group_name in VPC $vpc_id"
 fi
 if [[ -z "$group_id" || "$group_id" == None ]]; then
   tag_specs="$(jq -cn --argjson tags "$(tag_list Name "$group_name" ir-workshop:purpose isolation)" \
@@ -127,7 +127,7 @@ if [[ -z "$group_id" || "$group_id" == None ]]; then
   if ! group_id="$(awsx ec2 create-security-group --vpc-id "$vpc_id" --group-name "$group_name" \
     --description "Incident response isolation: no inbound or outbound traffic" \
     --tag-specifications "$tag_specs" --query GroupId --output text)"; then
-    die "cannot create security group $group_name in VPC $vpc_id" "$(aws_error)"
+    aws_die "cannot create security group $group_name in VPC $vpc_id"
   fi
   echo "security group $group_id ($group_name): created in VPC $vpc_id"
 else
@@ -138,15 +138,15 @@ rules() {
   awsx ec2 describe-security-groups --group-ids "$group_id" --query "SecurityGroups[0].$1"
 }
 if ! ingress="$(rules IpPermissions)" || ! egress="$(rules IpPermissionsEgress)"; then
-  die "cannot read the rules of security group $group_id" "$(aws_error)"
+  aws_die "cannot read the rules of security group $group_id"
 fi
 if [[ "$(jq 'length' <<<"$ingress")" != 0 ]] &&
   ! awsx ec2 revoke-security-group-ingress --group-id "$group_id" --ip-permissions "$ingress" >/dev/null; then
-  die "cannot remove the inbound rules of security group $group_id" "$(aws_error)"
+  aws_die "cannot remove the inbound rules of security group $group_id"
 fi
 if [[ "$(jq 'length' <<<"$egress")" != 0 ]] &&
   ! awsx ec2 revoke-security-group-egress --group-id "$group_id" --ip-permissions "$egress" >/dev/null; then
-  die "cannot remove the outbound rules of security group $group_id" "$(aws_error)"
+  aws_die "cannot remove the outbound rules of security group $group_id"
 fi
 no_rules() {
   local group
@@ -154,7 +154,7 @@ no_rules() {
   jq -e '(.IpPermissions | length) == 0 and (.IpPermissionsEgress | length) == 0' <<<"$group" >/dev/null
 }
 if ! retry "$verify_attempts" no_rules; then
-  die "security group $group_id still has rules" "$(aws_error)"
+  aws_die "security group $group_id still has rules"
 fi
 echo "security group $group_id: no inbound and no outbound rules"
 
@@ -164,7 +164,7 @@ if ((${#enis[@]} == 0)); then
 fi
 for eni in "${enis[@]}"; do
   if ! awsx ec2 modify-network-interface-attribute --network-interface-id "$eni" --groups "$group_id"; then
-    die "cannot set security group $group_id on network interface $eni" "$(aws_error)"
+    aws_die "cannot set security group $group_id on network interface $eni"
   fi
 done
 only_isolation_group() {
@@ -174,7 +174,7 @@ only_isolation_group() {
     and all(.NetworkInterfaces[]; [.Groups[].GroupId] == [$sg])' <<<"$current" >/dev/null
 }
 if ! retry "$verify_attempts" only_isolation_group; then
-  die "the network interfaces of $instance_id do not read back with $group_id as their only security group" "$(aws_error)"
+  aws_die "the network interfaces of $instance_id do not read back with $group_id as their only security group"
 fi
 echo "instance $instance_id: $group_id is the only security group of ${enis[*]}"
 
@@ -192,7 +192,7 @@ snapshot_ok() {
 for volume in "${volumes[@]}"; do
   if ! snapshot_id="$(awsx ec2 describe-snapshots --owner-ids self --filters "Name=volume-id,Values=$volume" \
     "Name=tag:$IR_TAG_INCIDENT,Values=$incident" --query 'Snapshots[0].SnapshotId' --output text)"; then
-    die "cannot look for snapshots of volume $volume" "$(aws_error)"
+    aws_die "cannot look for snapshots of volume $volume"
   fi
   if [[ -n "$snapshot_id" && "$snapshot_id" != None ]]; then
     echo "volume $volume: snapshot $snapshot_id for incident $incident exists; kept"
@@ -203,24 +203,24 @@ for volume in "${volumes[@]}"; do
   if ! snapshot_id="$(awsx ec2 create-snapshot --volume-id "$volume" \
     --description "Incident $incident: volume $volume of instance $instance_id" \
     --tag-specifications "$tag_specs" --query SnapshotId --output text)"; then
-    die "cannot snapshot volume $volume" "$(aws_error)"
+    aws_die "cannot snapshot volume $volume"
   fi
   if ! retry "$verify_attempts" snapshot_ok; then
-    die "snapshot $snapshot_id of volume $volume does not read back as pending or completed" "$(aws_error)"
+    aws_die "snapshot $snapshot_id of volume $volume does not read back as pending or completed"
   fi
   echo "volume $volume: snapshot $snapshot_id started (tagged $IR_TAG_INCIDENT=$incident)"
 done
 
 # Step 4: the incident tag.
 if ! awsx ec2 create-tags --resources "$instance_id" --tags "$(incident_tags "$incident")"; then
-  die "cannot tag instance $instance_id" "$(aws_error)"
+  aws_die "cannot tag instance $instance_id"
 fi
 tagged() {
   awsx ec2 describe-tags --filters "Name=resource-id,Values=$instance_id" "Name=key,Values=$IR_TAG_INCIDENT" |
     jq -e --arg value "$incident" 'any(.Tags[]; .Value == $value)' >/dev/null
 }
 if ! retry "$verify_attempts" tagged; then
-  die "instance $instance_id does not read back with tag $IR_TAG_INCIDENT=$incident" "$(aws_error)"
+  aws_die "instance $instance_id does not read back with tag $IR_TAG_INCIDENT=$incident"
 fi
 echo "instance $instance_id: tagged $IR_TAG_INCIDENT=$incident"
 echo "Isolated instance $instance_id for incident $incident."

@@ -19,8 +19,11 @@
 # What it creates: the IAM user (tagged), its AdministratorAccess attachment,
 # its access key, the bucket (tagged) and the object. Tags:
 # ir-workshop:simulation-run=RUN_ID, ir-workshop:simulation=credential-exposure.
-# The state file (-s, default ./credential-exposure-RUN_ID.json) names each
-# resource before the next step starts, so undo works after a crash. Every
+# The state file (-s, default ./credential-exposure-RUN_ID.json) is created
+# before the first change, exclusively (a second run on the same file stops
+# there, having changed nothing), and names each resource before the call
+# that creates it, so undo works after a crash or Ctrl-C; undo also finds
+# the user and the bucket by their names, which come from the run ID. Every
 # AWS CLI call sends "app/ir-workshop-RUN_ID" in its User-Agent.
 #
 # What GuardDuty and CloudTrail should show: CloudTrail management events
@@ -36,7 +39,9 @@
 # appear at all.
 #
 # Undo: scripts/undo-credential-exposure.sh -s STATE_FILE [-p PROFILE], with a
-# profile allowed to delete IAM users and S3 buckets (break glass).
+# profile allowed to delete IAM users and S3 buckets (break glass); the
+# command is printed, quoted for pasting, at the end of the run, or when it
+# stops early.
 #
 # Test hooks: IR_WORKSHOP_TEST_CRASH_AFTER=STEP makes the script kill itself
 # with SIGKILL after STEP (user, policy, access-key, bucket, object) was
@@ -97,32 +102,21 @@ ir_init
 at_exit() {
   simulation_at_exit "$1" "$script_dir/undo-credential-exposure.sh"
 }
-simulation_begin "$simulation" ce
+simulation_begin "$simulation"
 
 user_name="ir-persistence-$run_id"
 bucket="ir-recon-$caller_account-$run_id"
 object_key="recon/$run_id.json"
 policy_arn="arn:$(partition):iam::aws:policy/$admin_policy_name"
 tags="$(simulation_tags "$simulation" "$run_id")"
-
-state_create "$state_file" "$(jq -n \
-  --arg simulation "$simulation" --argjson version "$IR_STATE_VERSION" \
-  --arg run_id "$run_id" --arg region "$aws_region" --arg account "$caller_account" \
-  --arg actor "$caller_arn" --arg started "$(now)" '{
-    simulation: $simulation, state_version: $version, run_id: $run_id,
-    region: $region, account_id: $account, actor_arn: $actor,
-    status: "running", started_at: $started,
-    resources: {iam_user: null, attached_policy_arns: [], access_key_ids: [],
-                s3_bucket: null, s3_object_keys: []}
-  }')"
-log "state file: $state_file"
+simulation_state_create "$simulation"
 
 # Step 1: the persistence user. Names chosen here are recorded before the
 # call that creates them, so that a crash during the call still leaves them
 # in the state file; undo tolerates what never came to exist.
 state_set .resources.iam_user "$user_name"
 if ! awsx iam create-user --user-name "$user_name" --tags "$tags" >/dev/null; then
-  die "step 1: cannot create IAM user $user_name" "$(aws_error)"
+  aws_die "step 1: cannot create IAM user $user_name"
 fi
 log "step 1: created IAM user $user_name"
 checkpoint user
@@ -130,7 +124,7 @@ checkpoint user
 # Step 2: administrator. A new user can take a moment to be visible to IAM.
 state_append .resources.attached_policy_arns "$policy_arn"
 if ! retry_while 4 NoSuchEntity awsx iam attach-user-policy --user-name "$user_name" --policy-arn "$policy_arn"; then
-  die "step 2: cannot attach $admin_policy_name to $user_name" "$(aws_error)"
+  aws_die "step 2: cannot attach $admin_policy_name to $user_name"
 fi
 log "step 2: attached $policy_arn to $user_name"
 checkpoint policy
@@ -138,7 +132,7 @@ checkpoint policy
 # Step 3: an access key for the persistence user, kept in memory. Its ID goes
 # to the state file before anything else happens.
 if ! key_json="$(retry_while 4 NoSuchEntity awsx iam create-access-key --user-name "$user_name")"; then
-  die "step 3: cannot create an access key for $user_name" "$(aws_error)"
+  aws_die "step 3: cannot create an access key for $user_name"
 fi
 # Pipes, not here-strings or files, carry the secret to jq.
 new_key_id="$(printf '%s' "$key_json" | jq -r '.AccessKey.AccessKeyId // empty')"
@@ -163,7 +157,7 @@ new_key_works() {
 }
 log "waiting until IAM accepts access key $new_key_id (at most $key_attempts attempts)"
 if ! retry "$key_attempts" new_key_works; then
-  die "the new access key $new_key_id was not usable after $key_attempts attempts" "$(aws_error)"
+  aws_die "step 3: cannot confirm that IAM accepts access key $new_key_id (tried $key_attempts times)"
 fi
 log "access key $new_key_id works"
 
@@ -217,11 +211,11 @@ if [[ "$aws_region" != us-east-1 ]]; then
   create_bucket+=(--create-bucket-configuration "LocationConstraint=$aws_region")
 fi
 if ! as_new_user "${create_bucket[@]}" >/dev/null; then
-  die "step 5: cannot create S3 bucket $bucket" "$(aws_error)"
+  aws_die "step 5: cannot create S3 bucket $bucket"
 fi
 if ! retry_while 3 NoSuchBucket as_new_user s3api put-bucket-tagging --bucket "$bucket" \
   --expected-bucket-owner "$caller_account" --tagging "{\"TagSet\": $tags}"; then
-  die "step 5: cannot tag S3 bucket $bucket" "$(aws_error)"
+  aws_die "step 5: cannot tag S3 bucket $bucket"
 fi
 log "step 5: created S3 bucket $bucket"
 checkpoint bucket
@@ -230,7 +224,7 @@ state_append .resources.s3_object_keys "$object_key"
 if ! as_new_user s3api put-object --bucket "$bucket" --key "$object_key" \
   --expected-bucket-owner "$caller_account" --body "$recon_file" \
   --content-type application/json >/dev/null; then
-  die "step 5: cannot store s3://$bucket/$object_key" "$(aws_error)"
+  aws_die "step 5: cannot store s3://$bucket/$object_key"
 fi
 log "step 5: stored the reconnaissance output as s3://$bucket/$object_key"
 checkpoint object
@@ -243,5 +237,5 @@ Simulation $simulation, run $run_id: complete.
   recon bucket      s3://$bucket/$object_key
   state file        $state_file
 Undo it with:
-  $script_dir/undo-credential-exposure.sh -s $state_file
+  $(shell_quote "$script_dir/undo-credential-exposure.sh" -s "$state_file")
 EOF

@@ -19,10 +19,14 @@
 #   4. waits, bounded, until the instances run.
 #
 # What it creates: the instances and their root volumes, tagged
-# ir-workshop:simulation-run=RUN_ID and ir-workshop:simulation=crypto-mining.
-# The state file (-s, default ./crypto-mining-RUN_ID.json) names the instance
-# IDs as soon as RunInstances returns, before the wait. Every AWS CLI call
-# sends "app/ir-workshop-RUN_ID" in its User-Agent.
+# ir-workshop:simulation-run=RUN_ID and ir-workshop:simulation=crypto-mining
+# by RunInstances itself, so that none exists without the tags. The state
+# file (-s, default ./crypto-mining-RUN_ID.json) is created before the
+# launch, exclusively (a second run on the same file stops there, having
+# launched nothing), with the run ID; it names the instance IDs as soon as
+# RunInstances returns, before the wait. An interrupt between the two loses
+# nothing: undo also finds the run's instances by the tag. Every AWS CLI
+# call sends "app/ir-workshop-RUN_ID" in its User-Agent.
 #
 # What GuardDuty and CloudTrail should show: CloudTrail management events
 # DescribeVpcs, DescribeSubnets, GetParameter (ssm) and RunInstances by IAM
@@ -32,7 +36,8 @@
 # the workshop's Route 53 Resolver query logs show the lookups.
 #
 # Undo: scripts/undo-crypto-mining.sh -s STATE_FILE [-p PROFILE] terminates
-# exactly the recorded instances.
+# exactly the run's instances: those the state file records and those that
+# carry the run's tag.
 #
 # Test hooks: IR_WORKSHOP_TEST_CRASH_AFTER=instances makes the script kill
 # itself with SIGKILL right after the instance IDs were recorded;
@@ -107,12 +112,12 @@ fi
 at_exit() {
   simulation_at_exit "$1" "$script_dir/undo-crypto-mining.sh"
 }
-simulation_begin "$simulation" cm
+simulation_begin "$simulation"
 
 # Step 1: the workshop VPC and its public subnets, and nothing else.
 if [[ -z "$vpc_id" ]]; then
   if ! vpcs="$(awsx ec2 describe-vpcs --filters "Name=tag:$vpc_tag_key,Values=$vpc_tag_value")"; then
-    die "cannot list the VPCs in region $aws_region (is it an AWS region enabled in this account?)" "$(aws_error)"
+    aws_die "cannot list the VPCs in region $aws_region (is it an AWS region enabled in this account?)"
   fi
   mapfile -t found < <(jq -r '.Vpcs[].VpcId' <<<"$vpcs")
   case "${#found[@]}" in
@@ -122,14 +127,14 @@ if [[ -z "$vpc_id" ]]; then
   esac
 else
   if ! vpcs="$(awsx ec2 describe-vpcs --vpc-ids "$vpc_id")"; then
-    die "cannot find VPC $vpc_id in region $aws_region" "$(aws_error)"
+    aws_die "cannot find VPC $vpc_id in region $aws_region"
   fi
   if [[ "$(jq -r --arg k "$vpc_tag_key" '.Vpcs[0].Tags[]? | select(.Key == $k) | .Value' <<<"$vpcs")" != "$vpc_tag_value" ]]; then
     warn "VPC $vpc_id lacks the tag $vpc_tag_key=$vpc_tag_value; using it because -v names it"
   fi
 fi
 if ! subnets_json="$(awsx ec2 describe-subnets --filters "Name=vpc-id,Values=$vpc_id")"; then
-  die "cannot list the subnets of VPC $vpc_id" "$(aws_error)"
+  aws_die "cannot list the subnets of VPC $vpc_id"
 fi
 # Public subnets in zone order: CDK's tag first, else MapPublicIpOnLaunch.
 mapfile -t subnets < <(jq -r '
@@ -144,26 +149,21 @@ log "step 1: VPC $vpc_id, public subnets ${subnets[*]}"
 
 # Step 2: the current Amazon Linux 2023 AMI.
 if ! image_id="$(awsx ssm get-parameter --name "$ami_parameter" --query Parameter.Value --output text)"; then
-  die "cannot read the AMI parameter $ami_parameter" "$(aws_error)"
+  aws_die "cannot read the AMI parameter $ami_parameter"
 fi
 if [[ ! "$image_id" =~ ^ami-[0-9a-f]{8,17}$ ]]; then
   die "SSM parameter $ami_parameter holds '$image_id', not an AMI ID"
 fi
 log "step 2: Amazon Linux 2023 AMI $image_id"
 
-state_create "$state_file" "$(jq -n \
-  --arg simulation "$simulation" --argjson version "$IR_STATE_VERSION" \
-  --arg run_id "$run_id" --arg region "$aws_region" --arg account "$caller_account" \
-  --arg actor "$caller_arn" --arg started "$(now)" --arg vpc "$vpc_id" --arg image "$image_id" '{
-    simulation: $simulation, state_version: $version, run_id: $run_id,
-    region: $region, account_id: $account, actor_arn: $actor,
-    status: "running", started_at: $started, vpc_id: $vpc, image_id: $image,
-    resources: {instance_ids: []}
-  }')"
-log "state file: $state_file"
+simulation_state_create "$simulation" "$(jq -n --arg vpc "$vpc_id" --arg image "$image_id" '{vpc_id: $vpc, image_id: $image}')"
 
-# Step 3: launch. The client token makes a repeated request return the same
-# instances instead of new ones.
+# Step 3: launch. The intent is on record before the call: the state file
+# holds the run ID, and every instance and volume carries it as its tag from
+# the moment it exists, so undo finds them even if the run stops before it
+# records their IDs (Ctrl-C while RunInstances is under way). The client
+# token makes a repeated request return the same instances instead of new
+# ones.
 tags="$(simulation_tags "$simulation" "$run_id")"
 name_tags="$(simulation_tags "$simulation" "$run_id" Name "ir-workshop-$simulation-$run_id")"
 tag_specs="$(jq -cn --argjson tags "$tags" --argjson named "$name_tags" \
@@ -179,12 +179,12 @@ for subnet in "${subnets[@]}"; do
   fi
   launched=""
   if ! aws_error_is InsufficientInstanceCapacity Unsupported; then
-    die "step 3: cannot launch $count $instance_type instances in subnet $subnet" "$(aws_error)"
+    aws_die "step 3: cannot launch $count $instance_type instances in subnet $subnet"
   fi
   warn "no $instance_type capacity in subnet $subnet; trying the next public subnet"
 done
 if [[ -z "$launched" ]]; then
-  die "step 3: no public subnet of VPC $vpc_id could launch $instance_type instances" "$(aws_error)"
+  aws_die "step 3: no public subnet of VPC $vpc_id could launch $instance_type instances"
 fi
 mapfile -t instance_ids < <(jq -r '.[]' <<<"$launched")
 state_update ".resources.instance_ids += \$ids | .subnet_id = \$subnet" \
@@ -202,7 +202,7 @@ all_running() {
 }
 log "waiting until the instances run (at most $run_attempts attempts)"
 if ! retry "$run_attempts" all_running; then
-  die "the instances did not reach running after $run_attempts attempts" "$(aws_error)"
+  aws_die "the instances did not reach running after $run_attempts attempts"
 fi
 log "step 4: instances running"
 
@@ -214,5 +214,5 @@ Simulation $simulation, run $run_id: complete.
   state file  $state_file
 GuardDuty should report CryptoCurrency:EC2/BitcoinTool.B!DNS within minutes.
 Undo it with:
-  $script_dir/undo-crypto-mining.sh -s $state_file
+  $(shell_quote "$script_dir/undo-crypto-mining.sh" -s "$state_file")
 EOF

@@ -1,37 +1,52 @@
 #!/usr/bin/env bash
 # undo-credential-exposure.sh: remove what one run of
-# simulate-credential-exposure.sh created, as its state file records it.
+# simulate-credential-exposure.sh created: the IAM user and the S3 bucket
+# named after its run ID, with everything in them.
 #
 # What it does, with the caller's credentials (-p; typically the break glass
 # role, never the simulation users):
-#   1. reads and checks the state file before any AWS call: a missing, empty
-#      or garbled file, one of another simulation, or one that names
-#      resources this simulation never creates is refused, and nothing is
-#      deleted;
-#   2. checks that the credentials belong to the account the state records;
-#   3. deletes the persistence IAM user ir-persistence-RUN_ID, after checking
-#      that it carries the run's tag: first its access keys, its attached
-#      managed policies (AdministratorAccess), its inline policies (such as
-#      the deny-all policy contain-access-key.sh adds) and its console
-#      password, which IAM requires gone before the user can go;
-#   4. empties the bucket ir-recon-ACCOUNT-RUN_ID, every object version and
-#      delete marker, and deletes it;
-#   5. marks the state file "undone" (it is kept as a record of the run).
+#   1. with -s STATE_FILE, reads and checks the whole state file before any
+#      AWS call: a missing, empty, garbled or damaged file (a field missing or
+#      of the wrong type), one of another simulation, or one that names
+#      resources this run never creates is refused, naming each problem, and
+#      nothing is deleted; the refusal prints how to undo by the run's tag
+#      instead; with -t RUN_ID, no state file is read: for one that is lost
+#      or damaged;
+#   2. checks that the credentials belong to the account the state records
+#      (with -t, the account is the credentials');
+#   3. looks at the run's two resources before deleting anything, so that a
+#      refusal changes nothing: the IAM user ir-persistence-RUN_ID, which
+#      must carry the run's tag ir-workshop:simulation-run=RUN_ID, and the S3
+#      bucket ir-recon-ACCOUNT-RUN_ID, which must carry that tag or none (a
+#      run stopped between CreateBucket and PutBucketTagging). A bucket these
+#      credentials may not read stops the script, naming the missing
+#      permission; a bucket of that name that another account owns is not the
+#      run's and is left alone;
+#   4. deletes the IAM user: first its access keys, its attached managed
+#      policies (AdministratorAccess), its inline policies (such as the
+#      deny-all policy contain-access-key.sh adds) and its console password,
+#      which IAM requires gone before the user can go;
+#   5. empties the bucket, every object version and delete marker, and
+#      deletes it;
+#   6. with -s, marks the state file "undone" (it is kept as a record of the
+#      run).
 #
-# It touches nothing the state file does not name, and something already gone
-# is fine: running it twice is safe. A run that stopped part-way is undone
-# the same way. What it creates: nothing.
+# The names come from the run ID, so an interrupted run's user and bucket
+# are found even if the state file missed them; the user's keys and policies
+# and the bucket's objects are listed, not taken from the state file. It
+# touches nothing else, and something already gone is fine: running it twice
+# is safe. What it creates: nothing.
 #
-# What GuardDuty and CloudTrail should show: DeleteAccessKey,
-# DetachUserPolicy, DeleteUserPolicy, DeleteUser, DeleteObjects and
-# DeleteBucket by the caller, with userAgent containing
-# app/ir-workshop-RUN_ID-undo. GuardDuty findings about the run stay until
-# they are archived.
+# What GuardDuty and CloudTrail should show: GetUser, ListUserTags,
+# DeleteAccessKey, DetachUserPolicy, DeleteUserPolicy, DeleteUser,
+# GetBucketTagging, DeleteObjects and DeleteBucket by the caller, with
+# userAgent containing app/ir-workshop-RUN_ID-undo. GuardDuty findings about
+# the run stay until they are archived.
 #
 # Undo: none; deleted users, keys and objects cannot be restored.
 #
 # Exit status: 0 done (or nothing left to do), 1 refused or failed (what
-# remains is still named by the state file; run again), 2 bad usage.
+# remains is still there to find; run again), 2 bad usage.
 set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,84 +54,129 @@ script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$script_dir/lib/common.sh"
 
 readonly simulation=credential-exposure
+# What emptying and deleting the bucket needs (HeadBucket is s3:ListBucket).
+readonly s3_permissions="s3:ListBucket, s3:GetBucketTagging, s3:ListBucketVersions, s3:DeleteObject, s3:DeleteObjectVersion and s3:DeleteBucket"
 
 usage() {
   cat <<EOF
 Usage: $IR_PROG -s STATE_FILE [-p PROFILE] [-r REGION]
+       $IR_PROG -t RUN_ID [-p PROFILE] [-r REGION]
 
-Delete the IAM user, access keys, policy attachment, S3 bucket and objects
-that one run of simulate-credential-exposure.sh recorded in STATE_FILE.
+Delete the IAM user, access keys, policy attachments, S3 bucket and objects
+of one run of simulate-credential-exposure.sh, named after its run ID: the
+run that STATE_FILE records, or RUN_ID.
 
   -s STATE_FILE  the state file of the run (credential-exposure-RUN_ID.json)
+  -t RUN_ID      without a state file (lost or damaged): the user and bucket
+                 of run RUN_ID, which must carry the tag
+                 $IR_TAG_RUN=RUN_ID
   -p PROFILE     AWS CLI profile allowed to delete IAM users and S3 buckets
                  (default: \$AWS_PROFILE, else the default credential chain)
-  -r REGION      must be the region the state file records, which is used
-                 (default: that region)
+  -r REGION      with -s, must be the region the state file records, which
+                 is used; with -t, the run's region (default: \$AWS_REGION,
+                 \$AWS_DEFAULT_REGION, then the profile's region)
   -h             show this help
 EOF
 }
 
 state_file=""
-while getopts ':p:r:s:h' opt; do
-  case "$opt" in
-    s) check_value s "$OPTARG"; state_file="$OPTARG" ;;
-    *) common_option "$opt" "${OPTARG:-}" ;;
-  esac
+while getopts ':p:r:s:t:h' opt; do
+  undo_option "$opt" "${OPTARG:-}"
 done
 shift $((OPTIND - 1))
 no_operands "$@"
 undo_begin "$simulation"
-account="$(state_get '.account_id')"
-user_name="$(state_get '.resources.iam_user // "" | strings')"
-bucket="$(state_get '.resources.s3_bucket // "" | strings')"
-mapfile -t recorded_keys < <(state_get '.resources.access_key_ids // [] | .[]')
-mapfile -t policy_arns < <(state_get '.resources.attached_policy_arns // [] | .[]')
+account="$caller_account"
+user_name="ir-persistence-$run_id"
+bucket="ir-recon-$account-$run_id"
+recorded_user="" recorded_bucket="" recorded_keys=()
+if [[ -n "$state_file" ]]; then
+  recorded_user="$(state_get '.resources.iam_user // empty')"
+  recorded_bucket="$(state_get '.resources.s3_bucket // empty')"
+  mapfile -t recorded_keys < <(state_get '.resources.access_key_ids[]')
+fi
+log "undoing run $run_id as $caller_arn in account $account"
 
-# Refuse a state file that names anything this simulation never creates, so
-# that an edited file cannot point undo at other resources.
-refuse() {
-  die "state file $state_file names $1, which run $run_id of $simulation never creates; nothing was changed"
+# absent WHAT RECORDED: says that WHAT does not exist: already gone if the
+# state file recorded it (RECORDED not empty), else maybe never made.
+absent() {
+  if [[ -n "$2" ]]; then
+    echo "$1: already gone"
+  else
+    echo "$1: does not exist (already gone, or never created)"
+  fi
 }
-if [[ -n "$user_name" && "$user_name" != "ir-persistence-$run_id" ]]; then
-  refuse "IAM user '$user_name'"
-fi
-if [[ -n "$bucket" && "$bucket" != "ir-recon-$account-$run_id" ]]; then
-  refuse "S3 bucket '$bucket'"
-fi
-for key in "${recorded_keys[@]}"; do
-  [[ "$key" =~ ^AKIA[A-Z0-9]{16}$ ]] || refuse "access key '$key'"
-done
-for arn in "${policy_arns[@]}"; do
-  [[ "$arn" =~ ^arn:aws[a-z-]*:iam::aws:policy/AdministratorAccess$ ]] || refuse "policy '$arn'"
-done
 
-state_region_and_account
-set_app_id "$run_id-undo"
-log "undoing run $run_id as $caller_arn in account $caller_account"
+# find_user: sets user_found if the run's IAM user exists; exit 1 if it
+# exists without the run's tag, or cannot be read.
+find_user() {
+  local out tag
+  user_found=""
+  if ! awsx iam get-user --user-name "$user_name" >/dev/null; then
+    if aws_error_is NoSuchEntity; then
+      return 0
+    fi
+    aws_die "cannot read IAM user $user_name; nothing was changed" iam:GetUser
+  fi
+  out="$(awsx iam list-user-tags --user-name "$user_name")" ||
+    aws_die "cannot read the tags of IAM user $user_name; nothing was changed" iam:ListUserTags
+  tag="$(jq -r --arg key "$IR_TAG_RUN" '.Tags[]? | select(.Key == $key) | .Value' <<<"$out")"
+  if [[ "$tag" != "$run_id" ]]; then
+    die "IAM user $user_name exists but its tag $IR_TAG_RUN is '$tag', not $run_id: it is not this run's user; nothing was changed"
+  fi
+  user_found=1
+}
+
+# find_bucket: sets bucket_found if the run's bucket exists in this account;
+# exit 1 if it carries another run's tag, or if these credentials may not
+# read it. HeadBucket answers 403 Forbidden, without an error code, both
+# when the caller lacks s3:ListBucket and when another account owns the
+# bucket (--expected-bucket-owner): ListBuckets, which lists this account's
+# buckets, tells the two apart.
+find_bucket() {
+  local out tag listed
+  bucket_found=""
+  if awsx s3api head-bucket --bucket "$bucket" --expected-bucket-owner "$account" >/dev/null; then
+    if out="$(awsx s3api get-bucket-tagging --bucket "$bucket" --expected-bucket-owner "$account")"; then
+      tag="$(jq -r --arg key "$IR_TAG_RUN" '.TagSet[]? | select(.Key == $key) | .Value' <<<"$out")"
+    elif aws_error_is NoSuchTagSet; then
+      tag="" # the run stopped between CreateBucket and PutBucketTagging
+    else
+      aws_die "cannot read the tags of S3 bucket $bucket; nothing was changed" s3:GetBucketTagging
+    fi
+    if [[ -n "$tag" && "$tag" != "$run_id" ]]; then
+      die "S3 bucket $bucket carries the tag $IR_TAG_RUN=$tag, not $run_id: it is not this run's bucket; nothing was changed"
+    fi
+    bucket_found=1
+    return 0
+  fi
+  if aws_error_is 404 NoSuchBucket; then
+    return 0
+  fi
+  if aws_unreachable || ! aws_error_is 403 AccessDenied; then
+    aws_die "cannot read S3 bucket $bucket; nothing was changed" s3:ListBucket
+  fi
+  if ! listed="$(awsx s3api list-buckets --query "Buckets[?Name=='$bucket'].Name" --output text)"; then
+    die "cannot read S3 bucket $bucket: these credentials lack the permission s3:ListBucket (HeadBucket answered 403 Forbidden), and may not list buckets either; nothing was changed" \
+      "$(aws_error s3:ListAllMyBuckets)" \
+      "undo needs, on the bucket, $s3_permissions: run it with a profile that has them (break glass)"
+  fi
+  if [[ "$listed" == "$bucket" ]]; then
+    die "cannot read S3 bucket $bucket, although it is in this account: these credentials lack the permission s3:ListBucket on it (HeadBucket answered 403 Forbidden); nothing was changed" \
+      "undo needs, on the bucket, $s3_permissions: run it with a profile that has them (break glass)"
+  fi
+  echo "S3 bucket $bucket: not in this account ($account), so another account owns it and this run did not create it; left alone"
+}
 
 # delete_user: the persistence user and everything IAM requires gone first.
 delete_user() {
-  local out tag key arn policy keys=() attached=() inline=()
-  if ! awsx iam get-user --user-name "$user_name" >/dev/null; then
-    if aws_error_is NoSuchEntity; then
-      echo "IAM user $user_name: already gone"
-      return 0
-    fi
-    die "cannot read IAM user $user_name" "$(aws_error)"
-  fi
-  out="$(awsx iam list-user-tags --user-name "$user_name")" ||
-    die "cannot read the tags of IAM user $user_name" "$(aws_error)"
-  tag="$(jq -r --arg key "$IR_TAG_RUN" '.Tags[]? | select(.Key == $key) | .Value' <<<"$out")"
-  if [[ "$tag" != "$run_id" ]]; then
-    die "IAM user $user_name exists but its tag $IR_TAG_RUN is '$tag', not $run_id: it is not this run's user, so it was left alone"
-  fi
-
+  local out key arn policy keys=() attached=() inline=()
   out="$(awsx iam list-access-keys --user-name "$user_name")" ||
-    die "cannot list the access keys of $user_name" "$(aws_error)"
+    aws_die "cannot list the access keys of $user_name" iam:ListAccessKeys
   mapfile -t keys < <(jq -r '.AccessKeyMetadata[]?.AccessKeyId' <<<"$out")
   for key in "${keys[@]}"; do
     if ! awsx iam delete-access-key --user-name "$user_name" --access-key-id "$key" && ! aws_error_is NoSuchEntity; then
-      die "cannot delete access key $key of $user_name" "$(aws_error)"
+      aws_die "cannot delete access key $key of $user_name" iam:DeleteAccessKey
     fi
     echo "IAM user $user_name: deleted access key $key"
   done
@@ -127,32 +187,32 @@ delete_user() {
   done
 
   out="$(awsx iam list-attached-user-policies --user-name "$user_name")" ||
-    die "cannot list the managed policies of $user_name" "$(aws_error)"
+    aws_die "cannot list the managed policies of $user_name" iam:ListAttachedUserPolicies
   mapfile -t attached < <(jq -r '.AttachedPolicies[]?.PolicyArn' <<<"$out")
   for arn in "${attached[@]}"; do
     if ! awsx iam detach-user-policy --user-name "$user_name" --policy-arn "$arn" && ! aws_error_is NoSuchEntity; then
-      die "cannot detach $arn from $user_name" "$(aws_error)"
+      aws_die "cannot detach $arn from $user_name" iam:DetachUserPolicy
     fi
     echo "IAM user $user_name: detached $arn"
   done
 
   out="$(awsx iam list-user-policies --user-name "$user_name")" ||
-    die "cannot list the inline policies of $user_name" "$(aws_error)"
+    aws_die "cannot list the inline policies of $user_name" iam:ListUserPolicies
   mapfile -t inline < <(jq -r '.PolicyNames[]?' <<<"$out")
   for policy in "${inline[@]}"; do
     if ! awsx iam delete-user-policy --user-name "$user_name" --policy-name "$policy" && ! aws_error_is NoSuchEntity; then
-      die "cannot delete inline policy $policy of $user_name" "$(aws_error)"
+      aws_die "cannot delete inline policy $policy of $user_name" iam:DeleteUserPolicy
     fi
     echo "IAM user $user_name: deleted inline policy $policy"
   done
 
   if ! awsx iam delete-login-profile --user-name "$user_name" && ! aws_error_is NoSuchEntity; then
-    die "cannot delete the console password of $user_name" "$(aws_error)"
+    aws_die "cannot delete the console password of $user_name" iam:DeleteLoginProfile
   fi
 
   # IAM may still see a just-removed key or policy for a moment.
   if ! retry_while 5 DeleteConflict awsx iam delete-user --user-name "$user_name" && ! aws_error_is NoSuchEntity; then
-    die "cannot delete IAM user $user_name" "$(aws_error)"
+    aws_die "cannot delete IAM user $user_name" iam:DeleteUser
   fi
   echo "IAM user $user_name: deleted"
 }
@@ -161,18 +221,11 @@ delete_user() {
 # bucket.
 delete_bucket() {
   local round batch errors emptied="" versions="$IR_TMP/versions.json" batches="$IR_TMP/batches" request="$IR_TMP/delete.json"
-  if ! awsx s3api head-bucket --bucket "$bucket" --expected-bucket-owner "$account" >/dev/null; then
-    if aws_error_is 404 NoSuchBucket; then
-      echo "S3 bucket $bucket: already gone"
-      return 0
-    fi
-    die "cannot reach S3 bucket $bucket (403 means it exists but is not this account's)" "$(aws_error)"
-  fi
   # A listing is complete (the CLI follows every page), but objects written
   # meanwhile need another round; a bounded number of rounds.
   for round in 1 2 3 4 5; do
     if ! awsx s3api list-object-versions --bucket "$bucket" --expected-bucket-owner "$account" >"$versions"; then
-      die "cannot list the objects of S3 bucket $bucket" "$(aws_error)"
+      aws_die "cannot list the objects of S3 bucket $bucket" s3:ListBucketVersions
     fi
     jq -c '[(.Versions // [])[], (.DeleteMarkers // [])[] | {Key, VersionId}]
       | . as $all | range(0; length; 1000) | {Objects: $all[.:. + 1000], Quiet: true}' \
@@ -185,7 +238,7 @@ delete_bucket() {
       printf '%s\n' "$batch" >"$request"
       if ! errors="$(awsx s3api delete-objects --bucket "$bucket" --expected-bucket-owner "$account" \
         --delete "file://$request" | jq -s '.[0].Errors // [] | length')"; then
-        die "cannot delete objects in S3 bucket $bucket" "$(aws_error)"
+        aws_die "cannot delete objects in S3 bucket $bucket" s3:DeleteObjectVersion
       fi
       if [[ "$errors" != 0 ]]; then
         die "S3 refused to delete $errors object versions in bucket $bucket"
@@ -198,16 +251,27 @@ delete_bucket() {
   fi
   if ! retry_while 4 BucketNotEmpty awsx s3api delete-bucket --bucket "$bucket" --expected-bucket-owner "$account" &&
     ! aws_error_is NoSuchBucket 404; then
-    die "cannot delete S3 bucket $bucket" "$(aws_error)"
+    aws_die "cannot delete S3 bucket $bucket" s3:DeleteBucket
   fi
   echo "S3 bucket $bucket: deleted"
 }
 
-if [[ -n "$user_name" ]]; then
+# Look at both before deleting anything.
+find_user
+find_bucket
+if [[ -n "$user_found" ]]; then
   delete_user
+else
+  absent "IAM user $user_name" "$recorded_user"
 fi
-if [[ -n "$bucket" ]]; then
+if [[ -n "$bucket_found" ]]; then
   delete_bucket
+else
+  absent "S3 bucket $bucket" "$recorded_bucket"
 fi
-state_status undone
-echo "Run $run_id of $simulation is undone; state file $state_file is marked undone."
+if [[ -n "$state_file" ]]; then
+  state_status undone
+  echo "Run $run_id of $simulation is undone; state file $state_file is marked undone."
+else
+  echo "Run $run_id of $simulation is undone (by its tag; no state file was read or written)."
+fi

@@ -9,23 +9,28 @@
 # A script defines usage() (the help text on stdout) and parses its options
 # with getopts, handing -p, -r, -h and getopts' errors to common_option. The
 # library then gives it:
-#   messages and exits   log, warn, die (exit 1), usage_error (usage, exit 2)
+#   messages and exits   log, warn, die (exit 1), usage_error (usage, exit 2),
+#                        shell_quote (commands printed for the user to paste)
 #   arguments            common_option, check_value, no_operands,
 #                        resolve_region, require_pattern, check_region_option
 #   set-up and exit      ir_init (tools, private temporary directory, exit
 #                        trap that runs the script's at_exit)
-#   how scripts begin    simulation_begin and simulation_at_exit (simulations),
-#                        undo_begin (undo scripts), response_begin (response
+#   how scripts begin    simulation_begin, simulation_state_create and
+#                        simulation_at_exit (simulations),
+#                        undo_option and undo_begin (undo scripts: -s
+#                        STATE_FILE or -t RUN_ID), response_begin (response
 #                        scripts that tag with an incident ID)
 #   the AWS CLI          awsx (profile, region, JSON output, errors kept for
-#                        aws_error, aws_error_is), awsx_key (signed with a
-#                        key held in memory), check_identity (credentials
-#                        and region), partition
-#   IDs and tags         new_id, set_app_id, tag_list, simulation_tags,
-#                        incident_tags
-#   state files          require_new_state_file, state_create, state_set,
-#                        state_append, state_status, state_update,
-#                        state_get, state_load, state_region_and_account
+#                        aws_error, aws_error_is, aws_unreachable, aws_die),
+#                        awsx_key (signed with a key held in memory),
+#                        check_identity (credentials and region), partition
+#   IDs and tags         new_id, simulation_prefix, set_app_id, tag_list,
+#                        simulation_tags, incident_tags
+#   state files          simulation_resources (what a state file records),
+#                        require_new_state_file, state_create (exclusive),
+#                        state_set, state_append, state_status,
+#                        state_update, state_get, state_load (checks the
+#                        whole file), state_region_and_account
 #   eventual consistency retry, retry_while (bounded, with backoff)
 #   test hook            checkpoint
 #
@@ -42,6 +47,9 @@ export AWS_PAGER=""
 
 IR_PROG="${0##*/}"
 readonly IR_PROG
+# The script's own path, absolute, for the commands it prints.
+IR_SCRIPT="$(cd "$(dirname -- "$0")" && pwd)/$IR_PROG"
+readonly IR_SCRIPT
 readonly IR_REGION_PATTERN='^[a-z]{2}(-[a-z]+)+-[0-9]+$'
 # new_id writes PREFIX-YYYYMMDD-HHMMSS-8 hex digits.
 readonly IR_ID_PATTERN='^[a-z]{2,8}-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$'
@@ -60,6 +68,8 @@ caller_account=""
 caller_arn=""
 # The state file that state_update writes, set by state_create or state_load.
 IR_STATE_FILE=""
+# Set by undo_option: the run ID of -t RUN_ID.
+tag_run_id=""
 
 # ---------------------------------------------------------------------------
 # Messages and exits
@@ -89,6 +99,21 @@ usage_error() {
   printf '%s: %s\n' "$IR_PROG" "$1" >&2
   usage >&2
   exit 2
+}
+
+# shell_quote WORD...: the words as one line that any POSIX shell reads back
+# as the same words: a word of only safe characters as it is, any other in
+# single quotes. For every command a script prints for the user to paste.
+shell_quote() {
+  local word out=() q="'\\''" IFS=' '
+  for word in "$@"; do
+    if [[ -n "$word" && "$word" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+      out+=("$word")
+    else
+      out+=("'${word//\'/$q}'")
+    fi
+  done
+  printf '%s\n' "${out[*]}"
 }
 
 # require_tools TOOL...: exit 1 unless every tool is on PATH.
@@ -238,21 +263,52 @@ awsx_key() {
   )
 }
 
-# aws_error: the last AWS CLI error (first lines), with a hint when the cause
-# is a known one.
+# aws_error [PERMISSION]: the last AWS CLI error (first lines), with a hint
+# when the cause is a known one. PERMISSION names the IAM action the failed
+# call needs, for the hint when it was denied.
 aws_error() {
   local text
   text="$(grep -v '^[[:space:]]*$' "$IR_ERR" 2>/dev/null | head -n 6 || true)"
   printf '%s\n' "${text:-(the AWS CLI printed no error)}"
   case "$text" in
-    *"Could not connect to the endpoint URL"* | *"Name or service not known"*)
-      echo "hint: is '$aws_region' an AWS region that exists and is enabled in this account?" ;;
     *InvalidClientTokenId* | *SignatureDoesNotMatch* | *AuthFailure* | *UnrecognizedClient* | \
       *"Unable to locate credentials"* | *ExpiredToken* | *"could not be found"*)
       echo "hint: the credentials were rejected; check the profile (-p) or the AWS_* environment variables" ;;
-    *AccessDenied* | *UnauthorizedOperation* | *"not authorized"*)
-      echo "hint: these credentials are not allowed this action" ;;
+    *AccessDenied* | *UnauthorizedOperation* | *"not authorized"* | *"(403)"*)
+      if [[ -n "${1:-}" ]]; then
+        echo "hint: these credentials lack the permission $1"
+      else
+        echo "hint: these credentials are not allowed this action"
+      fi ;;
   esac
+}
+
+# aws_unreachable: true if the last AWS CLI call reached no AWS endpoint at
+# all (no network, a wrong AWS_ENDPOINT_URL, a region with no endpoint), as
+# opposed to an answer from AWS.
+aws_unreachable() {
+  grep -q -e 'Could not connect to the endpoint URL' -e 'Connect timeout on endpoint URL' \
+    -e 'Name or service not known' -e 'nodename nor servname' "$IR_ERR" 2>/dev/null
+}
+
+# aws_endpoint: the endpoint URL that the last AWS CLI error names, else
+# AWS_ENDPOINT_URL, else the region's.
+aws_endpoint() {
+  local url
+  url="$(sed -n 's/.*endpoint URL: "\([^"]*\)".*/\1/p' "$IR_ERR" 2>/dev/null | head -n 1)"
+  printf '%s\n' "${url:-${AWS_ENDPOINT_URL:-the AWS endpoints of region $aws_region}}"
+}
+
+# aws_die MESSAGE [PERMISSION]: die after a failed AWS CLI call, with MESSAGE
+# and the CLI's error (aws_error PERMISSION). When AWS could not be reached
+# at all, that comes first: the call never got an answer, so MESSAGE is no
+# finding about the account.
+aws_die() {
+  if aws_unreachable; then
+    die "cannot reach AWS at $(aws_endpoint): check the network, any proxy, AWS_ENDPOINT_URL and the region ($aws_region); so: $1" \
+      "$(aws_error)"
+  fi
+  die "$1" "$(aws_error "${2:-}")"
 }
 
 # aws_error_code: the error code of the last AWS CLI error, if it named one.
@@ -285,7 +341,7 @@ check_identity() {
     if aws_error_is InvalidClientTokenId SignatureDoesNotMatch AuthFailure UnrecognizedClientException ExpiredToken; then
       die "the AWS credentials ($who) were rejected in region $aws_region (an opt-in region must be enabled first); nothing was changed" "$(aws_error)"
     fi
-    die "cannot call AWS in region $aws_region with $who; nothing was changed" "$(aws_error)"
+    aws_die "cannot call AWS in region $aws_region with $who; nothing was changed"
   fi
   caller_account="$(jq -r '.Account // empty' <<<"$out")"
   caller_arn="$(jq -r '.Arn // empty' <<<"$out")"
@@ -310,6 +366,15 @@ new_id() {
   local random
   random="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
   printf '%s-%s-%s\n' "$1" "$(date -u +%Y%m%d-%H%M%S)" "$random"
+}
+
+# simulation_prefix SIMULATION: the prefix of the simulation's run IDs.
+simulation_prefix() {
+  case "$1" in
+    credential-exposure) echo ce ;;
+    crypto-mining) echo cm ;;
+    *) die "internal error: no simulation $1" ;;
+  esac
 }
 
 # set_app_id RUN_ID: makes every AWS CLI call send "app/ir-workshop-RUN_ID"
@@ -346,38 +411,109 @@ now() {
 #
 # A state file is one JSON object: simulation, state_version, run_id,
 # region, account_id, status (running, complete, failed, undone), times, and
-# "resources", what the run created. Every write goes to a temporary file in
-# the same directory that then replaces the state file (mv), so a crash
-# leaves the previous or the next version, never half of one.
+# "resources", what the run created, in the shape simulation_resources
+# gives. A run creates its state file exclusively before its first change
+# (simulation_state_create), so two runs never share one. Every later write
+# goes to a temporary file in the same directory that then replaces the
+# state file (mv), so a crash leaves the previous or the next version, never
+# half of one.
+
+# simulation_resources SIMULATION: the "resources" of the simulation's state
+# files, as a JSON object: for each field, whether it is a list of names or
+# one name (or null until it exists), the pattern of a name, in which RUN_ID
+# and ACCOUNT stand for the run's ID and account, and what a name is, for
+# messages. simulation_state_create writes a new state file's resources
+# from it; state_load checks a state file against it.
+simulation_resources() {
+  case "$1" in
+    credential-exposure)
+      cat <<'JSON'
+{
+  "iam_user": {"list": false, "pattern": "^ir-persistence-RUN_ID$",
+               "what": "ir-persistence-RUN_ID, the one IAM user the run creates"},
+  "attached_policy_arns": {"list": true, "pattern": "^arn:aws[a-z-]*:iam::aws:policy/AdministratorAccess$",
+                           "what": "the ARN of the AWS managed policy AdministratorAccess"},
+  "access_key_ids": {"list": true, "pattern": "^AKIA[A-Z0-9]{16}$", "what": "an access key ID"},
+  "s3_bucket": {"list": false, "pattern": "^ir-recon-ACCOUNT-RUN_ID$",
+                "what": "ir-recon-ACCOUNT-RUN_ID, the one bucket the run creates"},
+  "s3_object_keys": {"list": true, "pattern": "^recon/RUN_ID\\.json$", "what": "recon/RUN_ID.json"}
+}
+JSON
+      ;;
+    crypto-mining)
+      echo '{"instance_ids": {"list": true, "pattern": "^i-[0-9a-f]{8,17}$", "what": "an instance ID"}}'
+      ;;
+    *) die "internal error: no simulation $1" ;;
+  esac
+}
+
+# state_in_use FILE: why FILE cannot be a new state file, naming the run it
+# records, if it is readable.
+state_in_use() {
+  local run status started
+  run="$(jq -r '.run_id // empty | strings' "$1" 2>/dev/null || true)"
+  status="$(jq -r '.status // empty | strings' "$1" 2>/dev/null || true)"
+  started="$(jq -r '.started_at // empty | strings' "$1" 2>/dev/null || true)"
+  case "$status" in
+    "")
+      echo "state file $1 already exists; it may record an earlier run: undo that run, or pass another -s STATE_FILE; nothing was changed" ;;
+    running)
+      echo "state file $1 is in use by run $run, running since ${started:-its start} (in another terminal?): let it end, or pass another -s STATE_FILE; nothing was changed" ;;
+    *)
+      echo "state file $1 already exists: it records run $run ($status): undo that run, or pass another -s STATE_FILE; nothing was changed" ;;
+  esac
+}
 
 # require_new_state_file FILE: exit 1 unless FILE can be a new state file:
-# one that exists may record an earlier run, which must not be lost.
+# one that exists records another run, which must not be lost. A quick check
+# before any AWS call; state_create makes sure.
 require_new_state_file() {
-  if [[ -e "$1" ]]; then
-    die "state file $1 already exists; it may record an earlier run: undo that run, or pass another -s STATE_FILE; nothing was changed"
+  if [[ -e "$1" || -L "$1" ]]; then
+    die "$(state_in_use "$1")"
   fi
   if [[ ! -d "$(dirname -- "$1")" ]]; then
     die "cannot write state file $1: its directory does not exist; nothing was changed"
   fi
 }
 
-# state_create FILE JSON: writes the first version of a new state file;
-# refuses to overwrite one that exists.
+# state_create FILE JSON: creates the state file FILE with its first
+# version, JSON, and makes it the state file. The file appears whole, and
+# only if no file of that name exists: it is written next to FILE and then
+# hard-linked to FILE, which fails if FILE exists, whichever run got there
+# first. Exit 1 naming the run that holds FILE otherwise.
 state_create() {
-  local file="$1"
+  local file="$1" tmp
   require_new_state_file "$file"
-  IR_STATE_FILE="$file"
+  tmp="$(mktemp "$file.XXXXXX")" || die "cannot write state file $file; nothing was changed"
   # shellcheck disable=SC2016 # $doc is a jq variable
-  state_write /dev/null '$doc' -n --argjson doc "$2"
+  if ! jq -n --argjson doc "$2" --arg now "$(now)" '$doc | .updated_at = $now' >"$tmp"; then
+    rm -f "$tmp"
+    die "cannot write state file $file; nothing was changed"
+  fi
+  if ! ln -- "$tmp" "$file" 2>/dev/null; then
+    # No hard links on this file system: the shell's noclobber creates the
+    # file only if it does not exist, though it is empty for a moment.
+    if [[ -e "$file" ]] || ! (set -o noclobber && cat "$tmp" >"$file") 2>/dev/null; then
+      rm -f "$tmp"
+      die "$(state_in_use "$file")"
+    fi
+  fi
+  rm -f "$tmp"
+  IR_STATE_FILE="$file"
 }
 
 # state_update FILTER [JQ OPTION]...: replaces the state file with the
 # output of the jq FILTER on it (options such as --arg NAME VALUE come after
 # the filter) and sets updated_at.
 state_update() {
-  local filter="$1"
+  local filter="$1" tmp
   shift
-  state_write "$IR_STATE_FILE" "$filter" "$@"
+  tmp="$(mktemp "$IR_STATE_FILE.XXXXXX")" || die "cannot write next to state file $IR_STATE_FILE"
+  if ! jq "$@" --arg now "$(now)" "($filter) | .updated_at = \$now" "$IR_STATE_FILE" >"$tmp" || [[ ! -s "$tmp" ]]; then
+    rm -f "$tmp"
+    die "cannot write state file $IR_STATE_FILE"
+  fi
+  mv -f "$tmp" "$IR_STATE_FILE"
 }
 
 # state_set PATH VALUE: sets the jq PATH (.resources.iam_user) to the string
@@ -396,19 +532,6 @@ state_status() {
   state_update ".status = \$value | .[\$value + \"_at\"] = \$now" --arg value "$1"
 }
 
-# state_write INPUT FILTER [JQ OPTION]...: jq FILTER on INPUT, plus
-# updated_at, atomically replaces the state file.
-state_write() {
-  local input="$1" filter="$2" tmp
-  shift 2
-  tmp="$(mktemp "$IR_STATE_FILE.XXXXXX")" || die "cannot write next to state file $IR_STATE_FILE"
-  if ! jq "$@" --arg now "$(now)" "($filter) | .updated_at = \$now" "$input" >"$tmp" || [[ ! -s "$tmp" ]]; then
-    rm -f "$tmp"
-    die "cannot write state file $IR_STATE_FILE"
-  fi
-  mv -f "$tmp" "$IR_STATE_FILE"
-}
-
 # state_get FILTER [JQ OPTION]...: the filter's raw output on the state file.
 state_get() {
   local filter="$1"
@@ -416,11 +539,14 @@ state_get() {
   jq -r "$@" "$filter" "$IR_STATE_FILE"
 }
 
-# state_load FILE SIMULATION: checks that FILE is a state file of SIMULATION
-# (one JSON object with a known version, a run ID and a region) and makes it
-# the state file; exit 1 before any AWS call otherwise.
+# state_load FILE SIMULATION: checks that FILE is a whole, undamaged state
+# file of SIMULATION and makes it the state file; exit 1 before any AWS call
+# otherwise. Checked: one JSON object; simulation; state_version; run_id, a
+# run ID of SIMULATION; region; account_id; status; and resources, each of
+# its fields as simulation_resources describes it, and no other. Every
+# problem is named, with how to undo by the run's tag instead (undo -t).
 state_load() {
-  local file="$1" want="$2" got
+  local file="$1" want="$2" got problems
   if [[ ! -e "$file" ]]; then
     die "state file $file does not exist; nothing was changed"
   fi
@@ -431,28 +557,86 @@ state_load() {
     die "state file $file is empty; it records no run, so nothing was changed"
   fi
   if ! jq -e -s 'length == 1 and (.[0] | type == "object")' "$file" >/dev/null 2>&1; then
-    die "state file $file is not a JSON object (garbled or not a state file); nothing was changed"
+    state_damaged "$file" "it is not one JSON object (garbled, cut short, or not a state file)"
   fi
   got="$(jq -r '.simulation // "" | strings' "$file")"
-  if [[ "$got" != "$want" ]]; then
-    if [[ -n "$got" ]]; then
-      die "state file $file records a $got simulation, not $want: use undo-$got.sh for it; nothing was changed"
-    fi
-    die "state file $file names no simulation; nothing was changed"
+  if [[ -n "$got" && "$got" != "$want" ]]; then
+    die "state file $file records a $got simulation, not $want: use undo-$got.sh for it; nothing was changed"
   fi
-  if [[ "$(jq -r '.state_version // "" | tostring' "$file")" != "$IR_STATE_VERSION" ]]; then
-    die "state file $file has state_version $(jq -c '.state_version' "$file"), this script reads $IR_STATE_VERSION; nothing was changed"
-  fi
-  if [[ ! "$(jq -r '.run_id // "" | tostring' "$file")" =~ $IR_ID_PATTERN ]]; then
-    die "state file $file has no valid run_id; nothing was changed"
-  fi
-  if [[ ! "$(jq -r '.region // "" | tostring' "$file")" =~ $IR_REGION_PATTERN ]]; then
-    die "state file $file has no valid region; nothing was changed"
-  fi
-  if [[ ! "$(jq -r '.account_id // "" | tostring' "$file")" =~ ^[0-9]{12}$ ]]; then
-    die "state file $file has no valid account_id; nothing was changed"
+  # shellcheck disable=SC2016 # jq variables
+  problems="$(jq -r --arg sim "$want" --arg prefix "$(simulation_prefix "$want")" \
+    --argjson version "$IR_STATE_VERSION" --arg region_re "$IR_REGION_PATTERN" \
+    --argjson shape "$(simulation_resources "$want")" '
+    def typename: {"array": "a list", "object": "an object", "null": "null", "string": "a string",
+                   "number": "a number", "boolean": "a boolean"}[type];
+    def show: if type == "string" then "\u0027\(.)\u0027" elif type == "number" or type == "null" then tojson
+              else "\(typename) \(tojson | .[0:60])" end;
+    . as $doc
+    | def field($name; $want; ok): if ($doc | has($name)) | not then "\($name) is missing"
+        elif ($doc[$name] | ok) then empty else "\($name) is \($doc[$name] | show), want \($want)" end;
+    def text: if type == "string" then . else null end;
+    ($doc.run_id | text) as $run | ($doc.account_id | text) as $account
+    | field("simulation"; $sim; . == $sim),
+      field("state_version"; $version; . == $version),
+      field("run_id"; "a run ID of \($sim), \($prefix)-YYYYMMDD-HHMMSS-XXXXXXXX";
+            type == "string" and test("^\($prefix)-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")),
+      field("region"; "an AWS region name such as us-east-1"; type == "string" and test($region_re)),
+      field("account_id"; "a 12-digit AWS account ID, as a string"; type == "string" and test("^[0-9]{12}$")),
+      field("status"; "running, complete, failed or undone"; IN("running", "complete", "failed", "undone")),
+      field("resources"; "an object"; type == "object"),
+      (select(($doc.resources | type) == "object") | $doc.resources as $res
+       | ($shape | to_entries[]
+          | .key as $key | .value as $f | "resources.\($key)" as $path
+          | ($f.what | gsub("RUN_ID"; $run // "RUN_ID") | gsub("ACCOUNT"; $account // "ACCOUNT")) as $what
+          # A name made of a run ID or account that the file lacks is only
+          # checked to be a string: its own problem is named above.
+          | ($f.pattern | if (test("RUN_ID") and $run == null) or (test("ACCOUNT") and $account == null) then ""
+                          else gsub("RUN_ID"; $run) | gsub("ACCOUNT"; $account) end) as $re
+          | if ($res | has($key)) | not then "\($path) is missing"
+            elif $f.list then
+              if ($res[$key] | type) != "array" then "\($path) is \($res[$key] | show), want a list, each \($what)"
+              else $res[$key] | to_entries[] | select((.value | type) != "string" or (.value | test($re) | not))
+                | "\($path)[\(.key)] is \(.value | show), want \($what)" end
+            elif $res[$key] == null or (($res[$key] | type) == "string" and ($res[$key] | test($re))) then empty
+            else "\($path) is \($res[$key] | show), want \($what), or null" end),
+        ($res | keys[] as $key | select(($shape | has($key)) | not)
+         | "resources.\($key) is there, but \($sim) creates no such thing"))
+    ' "$file")"
+  if [[ -n "$problems" ]]; then
+    state_damaged "$file" "$problems"
   fi
   IR_STATE_FILE="$file"
+}
+
+# state_damaged FILE PROBLEMS: exit 1: FILE is no state file to act on, for
+# PROBLEMS (lines); with the command that undoes the run by its tag instead,
+# when the run ID and region can be read.
+state_damaged() {
+  local file="$1" run region command=("$IR_SCRIPT" -t)
+  run="$(jq -r '.run_id // empty | strings' "$file" 2>/dev/null || true)"
+  region="$(jq -r '.region // empty | strings' "$file" 2>/dev/null || true)"
+  if [[ ! "$run" =~ $IR_ID_PATTERN ]]; then
+    run=RUN_ID
+  fi
+  command+=("$run")
+  if [[ "$region" =~ $IR_REGION_PATTERN ]]; then
+    command+=(-r "$region")
+  elif [[ -n "$region_option" ]]; then
+    command+=(-r "$region_option")
+  fi
+  if [[ -n "$aws_profile" ]]; then
+    command+=(-p "$aws_profile")
+  fi
+  {
+    printf '%s: state file %s is damaged, so it cannot say what the run made; nothing was changed:\n' "$IR_PROG" "$file"
+    printf '%s\n' "$2" | sed 's/^/  /'
+    printf "To remove instead what carries the run's tag %s=%s, run:\n" "$IR_TAG_RUN" "$run"
+    printf '  %s\n' "$(shell_quote "${command[@]}")"
+    if [[ "$run" == RUN_ID ]]; then
+      printf "with the run's ID for RUN_ID: the simulation printed it, and named its state file after it.\n"
+    fi
+  } >&2
+  exit 1
 }
 
 # state_region_and_account: after state_load, makes the state's region the
@@ -475,45 +659,92 @@ state_region_and_account() {
 # ---------------------------------------------------------------------------
 # How scripts begin
 
-# simulation_begin SIMULATION ID_PREFIX: the start of a simulation run, after
-# ir_init: a new run ID PREFIX-... in the global run_id, sent in every AWS
-# CLI call's User-Agent (set_app_id); the global state_file, if -s left it
-# empty, becomes ./SIMULATION-RUN_ID.json; the credentials are checked
-# (check_identity) and the run announced.
+# simulation_begin SIMULATION: the start of a simulation run, after ir_init:
+# a new run ID in the global run_id, sent in every AWS CLI call's User-Agent
+# (set_app_id); the global state_file, if -s left it empty, becomes
+# ./SIMULATION-RUN_ID.json; the credentials are checked (check_identity)
+# and the run announced.
 simulation_begin() {
-  run_id="$(new_id "$2")"
+  run_id="$(new_id "$(simulation_prefix "$1")")"
   set_app_id "$run_id"
   state_file="${state_file:-$PWD/$1-$run_id.json}"
   check_identity
   log "run $run_id: acting as $caller_arn in account $caller_account, region $aws_region"
 }
 
+# simulation_state_create SIMULATION [JSON]: after simulation_begin and
+# before the run's first change, creates its state file (state_create,
+# exclusive: a second run on the same file stops here, having changed
+# nothing), recording the run ID, which every resource of the run will carry
+# as its tag ir-workshop:simulation-run, no resource yet
+# (simulation_resources), and the fields of the object JSON.
+simulation_state_create() {
+  # shellcheck disable=SC2016 # jq variables
+  state_create "$state_file" "$(jq -n \
+    --arg simulation "$1" --argjson version "$IR_STATE_VERSION" \
+    --arg run_id "$run_id" --arg region "$aws_region" --arg account "$caller_account" \
+    --arg actor "$caller_arn" --arg started "$(now)" --argjson shape "$(simulation_resources "$1")" \
+    --argjson extra "${2:-{\}}" '{
+      simulation: $simulation, state_version: $version, run_id: $run_id,
+      region: $region, account_id: $account, actor_arn: $actor,
+      status: "running", started_at: $started
+    } + $extra + {resources: ($shape | map_values(if .list then [] else null end))}')"
+  log "state file: $state_file"
+}
+
 # simulation_at_exit STATUS UNDO_SCRIPT: what a simulation's at_exit does: a
-# run that stops early (STATUS not 0) after writing its state file is marked
-# failed, and the command that removes what it created, UNDO_SCRIPT -s
-# STATE_FILE, is printed.
+# run that stops early (STATUS not 0) after creating its state file is
+# marked failed, and the command that removes what it created, UNDO_SCRIPT
+# -s STATE_FILE, is printed, quoted for pasting.
 simulation_at_exit() {
   if [[ "$1" != 0 && -n "$IR_STATE_FILE" && -s "$IR_STATE_FILE" ]]; then
     (state_status failed) 2>/dev/null || true
     log "the run stopped before its end; remove what it created with:"
-    log "  $2 -s $IR_STATE_FILE"
+    printf '  %s\n' "$(shell_quote "$2" -s "$IR_STATE_FILE")" >&2
   fi
 }
 
+# undo_option OPT OPTARG: the getopts cases every undo script shares: -s
+# STATE_FILE, -t RUN_ID, then common_option's.
+undo_option() {
+  case "$1" in
+    s) check_value s "${2:-}"; state_file="$2" ;;
+    t) check_value t "${2:-}"; tag_run_id="$2" ;;
+    *) common_option "$@" ;;
+  esac
+}
+
 # undo_begin SIMULATION: the start of an undo script, after its options are
-# parsed: usage error unless -s gave the global state_file, or if -r gave a
-# malformed region (the region is the state file's; -r is only compared with
-# it); ir_init; then the state file is loaded and checked as one of
-# SIMULATION (state_load) and its run ID put in the global run_id. No AWS call
-# is made yet.
+# parsed (undo_option). Usage error unless exactly one of -s STATE_FILE and
+# -t RUN_ID was given, well formed. With -s: the state file is loaded and
+# checked (state_load) before any AWS call, its region used (-r may only
+# repeat it), and the credentials must be for its account. With -t: no state
+# file; the region is resolved (resolve_region) and the account is the
+# credentials'. Then run_id is set, and the undo's AWS calls
+# send app/ir-workshop-RUN_ID-undo in their User-Agent. The run's account
+# is caller_account.
 undo_begin() {
-  if [[ -z "$state_file" ]]; then
-    usage_error "missing -s STATE_FILE"
+  local sim="$1" prefix
+  prefix="$(simulation_prefix "$sim")"
+  if [[ -n "$state_file" && -n "$tag_run_id" ]]; then
+    usage_error "-s and -t exclude each other: -s undoes what a state file names, -t what carries a run's tag"
   fi
-  check_region_option
-  ir_init
-  state_load "$state_file" "$1"
-  run_id="$(state_get '.run_id')"
+  if [[ -n "$tag_run_id" ]]; then
+    require_pattern t "$tag_run_id" "^$prefix-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}\$" "a run ID of $sim ($prefix-YYYYMMDD-HHMMSS-XXXXXXXX)"
+    resolve_region
+    ir_init
+    run_id="$tag_run_id"
+    check_identity
+  elif [[ -n "$state_file" ]]; then
+    check_region_option
+    ir_init
+    state_load "$state_file" "$sim"
+    run_id="$(state_get '.run_id')"
+    state_region_and_account
+  else
+    usage_error "missing -s STATE_FILE (or -t RUN_ID, to undo by the run's tag)"
+  fi
+  set_app_id "$run_id-undo"
 }
 
 # response_begin: the start of a response script, after its own options are

@@ -3,9 +3,11 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ir-workshop/incident-response-playbooks/test/moto"
 )
@@ -118,11 +120,51 @@ func TestSimulationProfilesAuthenticateAsSimulationUsers(t *testing.T) {
 	for _, secret := range secrets[1:] {
 		secret.Store(t, s, admin)
 	}
-	res := runScript(t, admin, profilesScript, "-s", "SimulationStack")
+
+	// A credentials file as a user may have it: readable by others, with
+	// another profile and a stale credential_exposure profile.
+	credentials := moto.Getenv(admin, "AWS_SHARED_CREDENTIALS_FILE")
+	const otherProfile = "# kept\n[other]\naws_access_key_id = AKIAOTHERPROFILE0001\n"
+	stale := otherProfile + "\n[credential_exposure]\naws_access_key_id = AKIASTALEPROFILE0001\naws_secret_access_key = stale\n"
+	if err := os.WriteFile(credentials, []byte(stale), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(credentials, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// While the script runs, the process table must never show a secret:
+	// the arguments of every AWS CLI call it makes (through a wrapper that
+	// records them), and of every process, polled.
+	hook := moto.NewHook(t, admin)
+	stopWatching := watchProcessTable(t, secretKeys)
+	res := runScript(t, hook.Env(admin), profilesScript, "-s", "SimulationStack")
+	seen := stopWatching()
 	if res.code != 0 {
 		t.Fatalf("exit %d, want 0\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
 	}
 	requireNoSecretIn(t, res, secretKeys)
+	for _, call := range hook.Calls(t) {
+		for _, key := range secretKeys {
+			if strings.Contains(call, key) {
+				t.Errorf("the script passed a secret access key as an argument of the AWS CLI: aws %s", operationOf(call))
+			}
+		}
+	}
+	for _, process := range seen {
+		t.Errorf("the process table showed a secret access key in the arguments of: %s", process)
+	}
+	info, err := os.Stat(credentials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := info.Mode().Perm(); mode != 0o600 {
+		t.Errorf("credentials file %s has mode %#o, want 0600", credentials, mode)
+	}
+	written := readText(t, credentials)
+	if !strings.HasPrefix(written, otherProfile) || strings.Contains(written, "STALE") || strings.Count(written, "[credential_exposure]") != 1 {
+		t.Errorf("credentials file: want the other profile kept and the stale one replaced:\n%s", redact(written))
+	}
 	for _, p := range simulationProfiles {
 		if !strings.Contains(res.stdout, "profile "+p.profile+": IAM user "+p.user) {
 			t.Errorf("the script's output does not report profile %s for user %s:\n%s", p.profile, p.user, res.stdout)
@@ -191,4 +233,64 @@ func redact(config string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// watchProcessTable polls the command lines of every process (Linux /proc)
+// until the returned function is called, which returns the programs whose
+// command line held one of the secrets, each once.
+func watchProcessTable(t *testing.T, secrets []string) func() []string {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
+		t.Logf("no /proc here (%v): the process table is not polled", err)
+		return func() []string { return nil }
+	}
+	stop := make(chan struct{})
+	found := make(chan []string, 1)
+	go func() {
+		var seen []string
+		// A process that holds a secret in its arguments, the AWS CLI,
+		// lives for hundreds of milliseconds; a scan every few is enough.
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				found <- seen
+				return
+			case <-tick.C:
+			}
+			paths, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+			for _, path := range paths {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					continue // the process ended
+				}
+				cmdline := string(b)
+				for _, secret := range secrets {
+					if program, _, _ := strings.Cut(cmdline, "\x00"); strings.Contains(cmdline, secret) && !slices.Contains(seen, program) {
+						seen = append(seen, program)
+					}
+				}
+			}
+		}
+	}()
+	return func() []string {
+		close(stop)
+		return <-found
+	}
+}
+
+// operationOf returns the first two words of a recorded AWS CLI call.
+func operationOf(call string) string {
+	words := strings.Fields(call)
+	return strings.Join(words[:min(2, len(words))], " ")
+}
+
+func readText(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -2,7 +2,10 @@
 
 package moto
 
-import "os/exec"
+import (
+	"errors"
+	"os/exec"
+)
 
 // ownProcessGroup does nothing where process groups are not available.
 func ownProcessGroup(*exec.Cmd) {}
@@ -10,4 +13,9 @@ func ownProcessGroup(*exec.Cmd) {}
 // killProcessGroup kills the command's process.
 func killProcessGroup(cmd *exec.Cmd) {
 	_ = cmd.Process.Kill()
+}
+
+// mkfifo fails: there are no named pipes.
+func mkfifo(string) error {
+	return errors.New("named pipes are not available on this system")
 }

@@ -20,3 +20,8 @@ func killProcessGroup(cmd *exec.Cmd) {
 		_ = cmd.Process.Kill()
 	}
 }
+
+// mkfifo creates a named pipe.
+func mkfifo(path string) error {
+	return syscall.Mkfifo(path, 0o600)
+}

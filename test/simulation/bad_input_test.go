@@ -2,7 +2,9 @@ package simulation
 
 import (
 	"encoding/json"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,10 +24,7 @@ var allScripts = []string{
 // nor the runs' state files, changed.
 func testBadInput(t *testing.T, w *workshop, exposurePath, miningPath string) {
 	exposureState, miningState := readFile(t, exposurePath), readFile(t, miningPath)
-	exposure := readState(t, exposurePath)
-	watchedUsers := []string{exposure.Resources.IAMUser, w.other.user}
-	watchedBuckets := []string{exposure.Resources.S3Bucket, w.other.bucket}
-	before := inventory(t, w, watchedUsers, watchedBuckets)
+	before := takeInventory(t, w)
 
 	// State files that must be refused although they name real resources.
 	garbled := writeFile(t, "garbled.json", exposureState[:len(exposureState)/2])
@@ -76,13 +75,13 @@ func testBadInput(t *testing.T, w *workshop, exposurePath, miningPath string) {
 			code: 1, want: "were rejected"},
 		{name: "MissingStateFile", script: "undo-credential-exposure.sh", args: []string{"-s", missing}, code: 1, want: "does not exist; nothing was changed"},
 		{name: "EmptyStateFile", script: "undo-crypto-mining.sh", args: []string{"-s", empty}, code: 1, want: "is empty"},
-		{name: "GarbledStateFile", script: "undo-credential-exposure.sh", args: []string{"-s", garbled}, code: 1, want: "is not a JSON object"},
+		{name: "GarbledStateFile", script: "undo-credential-exposure.sh", args: []string{"-s", garbled}, code: 1, want: "it is not one JSON object"},
 		{name: "CryptoMiningStateFileForCredentialExposureUndo", script: "undo-credential-exposure.sh", args: []string{"-s", miningPath},
 			code: 1, want: "records a crypto-mining simulation, not credential-exposure"},
 		{name: "CredentialExposureStateFileForCryptoMiningUndo", script: "undo-crypto-mining.sh", args: []string{"-s", exposurePath},
 			code: 1, want: "records a credential-exposure simulation, not crypto-mining"},
 		{name: "StateFileNamingAnotherUser", script: "undo-credential-exposure.sh", args: []string{"-s", namingBystanderUser},
-			code: 1, want: "never creates"},
+			code: 1, want: "the one IAM user the run creates"},
 		{name: "StateFileNamingAnotherInstance", script: "undo-crypto-mining.sh", args: []string{"-s", namingBystanderInstance},
 			code: 1, want: "not this run's instance; nothing was terminated"},
 		{name: "UndoInAnotherRegion", script: "undo-crypto-mining.sh", args: []string{"-s", miningPath, "-r", "us-west-2"},
@@ -109,6 +108,27 @@ func testBadInput(t *testing.T, w *workshop, exposurePath, miningPath string) {
 		}{name: "HelpOf" + strings.TrimSuffix(script, ".sh"), script: script, args: []string{"-h"}, code: 0, want: "Usage: " + script})
 	}
 
+	// The endpoint cannot be reached: every script says so first.
+	for _, script := range allScripts {
+		args := map[string][]string{
+			"undo-credential-exposure.sh": {"-s", exposurePath},
+			"undo-crypto-mining.sh":       {"-s", miningPath},
+			"get-guardduty-findings.sh":   {"-t", bitcoinToolType},
+			"contain-access-key.sh":       {"-k", w.other.userKey},
+			"isolate-instance.sh":         {"-i", w.other.instanceID},
+		}[script]
+		tests = append(tests, struct {
+			name   string
+			script string
+			args   []string
+			env    []string
+			code   int
+			want   string
+		}{name: "UnreachableEndpointFor" + strings.TrimSuffix(script, ".sh"), script: script, args: args,
+			env: []string{"AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1"}, code: 1,
+			want: script + ": cannot reach AWS at http://127.0.0.1:1"})
+	}
+
 	t.Run("Scripts", func(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -130,9 +150,12 @@ func testBadInput(t *testing.T, w *workshop, exposurePath, miningPath string) {
 		}
 	})
 
-	if after := inventory(t, w, watchedUsers, watchedBuckets); after != before {
-		t.Errorf("the account changed during the bad-input runs\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+	t.Run("DamagedStateFiles", func(t *testing.T) {
+		testDamagedStateFiles(t, w.env, "undo-credential-exposure.sh", exposureState)
+		testDamagedStateFiles(t, w.env, "undo-crypto-mining.sh", miningState)
+	})
+
+	requireSameInventory(t, "the bad-input runs", before, takeInventory(t, w))
 	if readFile(t, exposurePath) != exposureState || readFile(t, miningPath) != miningState {
 		t.Errorf("a refused run changed the state file of a complete run")
 	}
@@ -151,4 +174,63 @@ func editState(t *testing.T, content string, edit func(map[string]any)) string {
 		t.Fatal(err)
 	}
 	return writeFile(t, "edited.json", string(b))
+}
+
+// testDamagedStateFiles runs the undo script on copies of a complete run's
+// state file with each required field removed, and with each given a value
+// of the wrong type, and checks that each is refused before any AWS call
+// (the caller compares inventories), naming the field, offering to undo by
+// the run's tag when the run ID is readable, and leaving the file as it was.
+func testDamagedStateFiles(t *testing.T, env []string, script, content string) {
+	var st map[string]any
+	if err := json.Unmarshal([]byte(content), &st); err != nil {
+		t.Fatal(err)
+	}
+	runID, _ := st["run_id"].(string)
+	resources, _ := st["resources"].(map[string]any)
+	// wrongType is a value of another type than the field's.
+	wrongType := map[string]any{
+		"simulation": 42, "state_version": "1", "run_id": 42, "region": []string{"us-east-1"},
+		"account_id": 123456789012, "status": nil, "resources": []string{},
+	}
+	type damage struct {
+		name, field string
+		edit        func(map[string]any)
+	}
+	var damages []damage
+	for _, field := range slices.Sorted(maps.Keys(wrongType)) {
+		damages = append(damages,
+			damage{"Without_" + field, field, func(st map[string]any) { delete(st, field) }},
+			damage{"WrongType_" + field, field, func(st map[string]any) { st[field] = wrongType[field] }})
+	}
+	for _, field := range slices.Sorted(maps.Keys(resources)) {
+		path := "resources." + field
+		res := func(st map[string]any) map[string]any { return st["resources"].(map[string]any) }
+		damages = append(damages, damage{"Without_" + path, path, func(st map[string]any) { delete(res(st), field) }})
+		switch resources[field].(type) {
+		case []any:
+			damages = append(damages,
+				damage{"WrongType_" + path, path, func(st map[string]any) { res(st)[field] = "i-0123456789abcdef0" }},
+				damage{"WrongItemType_" + path, path + "[0]", func(st map[string]any) { res(st)[field] = []any{42} }})
+		default:
+			damages = append(damages, damage{"WrongType_" + path, path, func(st map[string]any) { res(st)[field] = []any{resources[field]} }})
+		}
+	}
+	for _, d := range damages {
+		t.Run(strings.TrimSuffix(script, ".sh")+"/"+d.name, func(t *testing.T) {
+			t.Parallel()
+			path := editState(t, content, d.edit)
+			damaged := readFile(t, path)
+			res := runScript(t, "", env, script, "-s", path)
+			if res.code != 1 || !strings.Contains(res.stderr, d.field+" is ") || !strings.Contains(res.stderr, "nothing was changed") {
+				t.Errorf("want exit 1 saying what %s is, nothing changed\n%s", d.field, res)
+			}
+			if d.field != "run_id" && !strings.Contains(res.stderr, "-t "+runID) {
+				t.Errorf("the refusal does not offer to undo by the run's tag, -t %s:\n%s", runID, res)
+			}
+			if readFile(t, path) != damaged {
+				t.Errorf("the refused undo changed the damaged state file")
+			}
+		})
+	}
 }

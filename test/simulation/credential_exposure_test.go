@@ -8,16 +8,22 @@ import (
 	"testing"
 )
 
+// completeRun is a simulation run that ended well: its state file and the
+// undo command it printed.
+type completeRun struct {
+	path, undo string
+}
+
 // runCredentialExposure runs simulate-credential-exposure.sh with its
-// default profile (the integration user's key), checks what it created, and
-// returns its state file.
-func runCredentialExposure(t *testing.T, w *workshop) string {
+// default profile (the integration user's key) and a state file in a
+// directory whose name has a space and a quote, checks what it created, and
+// returns the run.
+func runCredentialExposure(t *testing.T, w *workshop) completeRun {
 	t.Helper()
 	s, env := w.s, w.env
-	dir := w.runDir(t)
-	res := runScript(t, dir, env, "simulate-credential-exposure.sh")
+	path := filepath.Join(w.awkwardDir(t), "credential exposure.json")
+	res := runScript(t, "", env, "simulate-credential-exposure.sh", "-s", path)
 	mustSucceed(t, res, "simulate-credential-exposure.sh")
-	path := onlyStateFile(t, dir, "credential-exposure-")
 	st := readState(t, path)
 	requireNoSecret(t, "the simulation's output or state file", res.stdout, res.stderr, readFile(t, path))
 
@@ -121,31 +127,52 @@ func runCredentialExposure(t *testing.T, w *workshop) string {
 	if signedByNewKey < len(recon.Calls) {
 		t.Errorf("moto recorded %d requests signed by the persistence key, want at least the %d reconnaissance calls", signedByNewKey, len(recon.Calls))
 	}
-	return path
+	return completeRun{path: path, undo: printedCommand(res.stdout, "Undo it with:")}
 }
 
-// undoCredentialExposure runs undo-credential-exposure.sh on a complete run,
-// as the responder, twice.
-func undoCredentialExposure(t *testing.T, w *workshop, path string) {
+// undoCredentialExposure undoes a complete run three times, as a responder
+// might:
+//  1. with a profile allowed IAM but no S3 action: refused before anything
+//     is deleted, with the missing permission named, and the bucket not
+//     blamed on another account;
+//  2. by the run's tag (-t RUN_ID), without the state file: everything goes;
+//  3. with the command the simulation printed, pasted as printed (the state
+//     file's path has a space and a quote): everything is already gone, and
+//     the state file is marked undone.
+func undoCredentialExposure(t *testing.T, w *workshop, run completeRun) {
 	t.Helper()
 	s, env := w.s, w.env
-	st := readState(t, path)
-	res := runScript(t, "", env, "undo-credential-exposure.sh", "-s", path)
-	mustSucceed(t, res, "undo-credential-exposure.sh")
+	st := readState(t, run.path)
+
+	denied := runScript(t, "", env, "undo-credential-exposure.sh", "-s", run.path, "-p", "no-s3")
+	if denied.code != 1 || !strings.Contains(denied.stderr, "s3:ListBucket") || !strings.Contains(denied.stderr, "AccessDenied") ||
+		!strings.Contains(denied.stderr, "nothing was changed") {
+		t.Errorf("undo with a profile lacking S3 permissions: want exit 1 naming s3:ListBucket and AccessDenied, nothing changed\n%s", denied)
+	}
+	if strings.Contains(denied.stderr, "account's") || strings.Contains(denied.stderr, "another account") {
+		t.Errorf("undo with a profile lacking S3 permissions blames the bucket's owner:\n%s", denied)
+	}
+	requireOnlyReads(t, w, st.RunID+"-undo", "undo with a profile lacking S3 permissions")
+	if got := readState(t, run.path).Status; got != "complete" {
+		t.Errorf("state file status %q after a refused undo, want complete", got)
+	}
+
+	res := runScript(t, "", env, "undo-credential-exposure.sh", "-t", st.RunID)
+	mustSucceed(t, res, "undo-credential-exposure.sh -t RUN_ID")
 	if userExists(t, s, env, st.Resources.IAMUser) {
 		t.Errorf("persistence user %s remains", st.Resources.IAMUser)
 	}
 	if bucketExists(t, s, env, st.Resources.S3Bucket) {
 		t.Errorf("recon bucket %s remains", st.Resources.S3Bucket)
 	}
-	requireNothingLeft(t, w, st.RunID)
-	if got := readState(t, path).Status; got != "undone" {
-		t.Errorf("state file status %q after undo, want undone", got)
-	}
+	w.expectUndone(t, st.RunID)
 
-	again := runScript(t, "", env, "undo-credential-exposure.sh", "-s", path)
-	mustSucceed(t, again, "undo-credential-exposure.sh, a second time")
+	again := paste(t, env, run.undo)
+	mustSucceed(t, again, "the undo command the simulation printed, pasted")
 	if !strings.Contains(again.stdout, "already gone") {
-		t.Errorf("second undo does not say the resources are already gone:\n%s", again)
+		t.Errorf("undo after undo by tag does not say the resources are already gone:\n%s", again)
+	}
+	if got := readState(t, run.path).Status; got != "undone" {
+		t.Errorf("state file status %q after undo, want undone", got)
 	}
 }

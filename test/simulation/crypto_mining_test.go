@@ -1,21 +1,21 @@
 package simulation
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
 
 // runCryptoMining runs simulate-crypto-mining.sh -n 2 with its default
-// profile (the pipeline user's key), checks the instances, and returns its
-// state file.
-func runCryptoMining(t *testing.T, w *workshop) string {
+// profile (the pipeline user's key) and a state file in a directory whose
+// name has a space and a quote, checks the instances, and returns the run.
+func runCryptoMining(t *testing.T, w *workshop) completeRun {
 	t.Helper()
 	s, env := w.s, w.env
-	dir := w.runDir(t)
-	res := runScript(t, dir, env, "simulate-crypto-mining.sh", "-n", "2")
+	path := filepath.Join(w.awkwardDir(t), "crypto mining.json")
+	res := runScript(t, "", env, "simulate-crypto-mining.sh", "-n", "2", "-s", path)
 	mustSucceed(t, res, "simulate-crypto-mining.sh -n 2")
-	path := onlyStateFile(t, dir, "crypto-mining-")
 	st := readState(t, path)
 
 	if st.Simulation != "crypto-mining" || st.Status != "complete" || st.VpcID != w.vpcID || st.ImageID != w.ami {
@@ -74,28 +74,31 @@ func runCryptoMining(t *testing.T, w *workshop) string {
 	if !slices.ContainsFunc(appRequests(t, s, st.RunID), func(r recordedRequest) bool { return r.action() == "RunInstances" }) {
 		t.Errorf("no recorded RunInstances request carries app/ir-workshop-%s in its User-Agent", st.RunID)
 	}
-	return path
+	return completeRun{path: path, undo: printedCommand(res.stdout, "Undo it with:")}
 }
 
-// undoCryptoMining runs undo-crypto-mining.sh on a complete run, twice.
-func undoCryptoMining(t *testing.T, w *workshop, path string) {
+// undoCryptoMining undoes a complete run twice: with the command the
+// simulation printed, pasted as printed (the state file's path has a space
+// and a quote), then by the run's tag (-t RUN_ID), which finds nothing left
+// to do.
+func undoCryptoMining(t *testing.T, w *workshop, run completeRun) {
 	t.Helper()
-	st := readState(t, path)
-	res := runScript(t, "", w.env, "undo-crypto-mining.sh", "-s", path)
-	mustSucceed(t, res, "undo-crypto-mining.sh")
+	st := readState(t, run.path)
+	res := paste(t, w.env, run.undo)
+	mustSucceed(t, res, "the undo command the simulation printed, pasted")
 	for _, id := range st.Resources.InstanceIDs {
 		if got := describeInstance(t, w.s, w.env, id).State.Name; got != "terminated" {
 			t.Errorf("instance %s is %s after undo, want terminated", id, got)
 		}
 	}
-	requireNothingLeft(t, w, st.RunID)
-	if got := readState(t, path).Status; got != "undone" {
+	w.expectUndone(t, st.RunID)
+	if got := readState(t, run.path).Status; got != "undone" {
 		t.Errorf("state file status %q after undo, want undone", got)
 	}
-	again := runScript(t, "", w.env, "undo-crypto-mining.sh", "-s", path)
-	mustSucceed(t, again, "undo-crypto-mining.sh, a second time")
+	again := runScript(t, "", w.env, "undo-crypto-mining.sh", "-t", st.RunID)
+	mustSucceed(t, again, "undo-crypto-mining.sh -t RUN_ID, after undo")
 	if !strings.Contains(again.stdout, "already terminated") {
-		t.Errorf("second undo does not say the instances are already terminated:\n%s", again)
+		t.Errorf("undo by tag after undo does not say the instances are already terminated:\n%s", again)
 	}
 }
 

@@ -50,7 +50,7 @@ func testFaults(t *testing.T, w *workshop) {
 			c.check(t, st)
 			undo := runScript(t, "", env, "undo-credential-exposure.sh", "-s", onlyStateFile(t, dir, "credential-exposure-"))
 			mustSucceed(t, undo, "undo after a crash")
-			requireNothingLeft(t, w, st.RunID)
+			w.expectUndone(t, st.RunID)
 		})
 	}
 
@@ -70,7 +70,7 @@ func testFaults(t *testing.T, w *workshop) {
 			t.Errorf("state %+v (status %s): want a failed run that records its user and the policy attachment", st.Resources, st.Status)
 		}
 		mustSucceed(t, runScript(t, "", env, "undo-credential-exposure.sh", "-s", path), "undo after a denied step")
-		requireNothingLeft(t, w, st.RunID)
+		w.expectUndone(t, st.RunID)
 	})
 
 	t.Run("CryptoMiningCrashAfterLaunchIsUndone", func(t *testing.T) {
@@ -89,7 +89,7 @@ func testFaults(t *testing.T, w *workshop) {
 			t.Fatalf("instance %s is %s before undo", st.Resources.InstanceIDs[0], got)
 		}
 		mustSucceed(t, runScript(t, "", env, "undo-crypto-mining.sh", "-s", path), "undo after a crash")
-		requireNothingLeft(t, w, st.RunID)
+		w.expectUndone(t, st.RunID)
 	})
 
 	t.Run("CryptoMiningVpcOverrideLaunchesInTheNamedVpc", func(t *testing.T) {
@@ -108,6 +108,6 @@ func testFaults(t *testing.T, w *workshop) {
 			}
 		}
 		mustSucceed(t, runScript(t, "", env, "undo-crypto-mining.sh", "-s", path), "undo-crypto-mining.sh")
-		requireNothingLeft(t, w, st.RunID)
+		w.expectUndone(t, st.RunID)
 	})
 }

@@ -57,35 +57,115 @@ func (r result) String() string {
 // directory if empty), with TMPDIR set to a directory of its own.
 func runScript(t *testing.T, dir string, env []string, name string, args ...string) result {
 	t.Helper()
-	if dir == "" {
-		dir = t.TempDir()
-	}
+	return startScript(t, dir, env, name, args...).wait(t)
+}
+
+// running is a script started by startScript.
+type running struct {
+	name           string
+	cmd            *exec.Cmd
+	ctx            context.Context
+	cancel         context.CancelFunc
+	stdout, stderr bytes.Buffer
+	// ended is closed when the script has ended, with waitErr set.
+	ended   chan struct{}
+	waitErr error
+}
+
+// startScript starts scripts/name as runScript does, in a process group of
+// its own (so that a Hook's interrupt reaches the script and its AWS CLI
+// calls, and nothing else), and returns at once.
+func startScript(t *testing.T, dir string, env []string, name string, args ...string) *running {
+	t.Helper()
 	path, err := filepath.Abs(filepath.Join(scriptsDir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startCommand(t, dir, env, name, path, args...)
+}
+
+// startCommand is startScript for the program at path, called name in
+// messages.
+func startCommand(t *testing.T, dir string, env []string, name, path string, args ...string) *running {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Env = moto.WithEnv(env, "TMPDIR="+t.TempDir())
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	err = cmd.Run()
-	res := result{stdout: stdout.String(), stderr: stderr.String()}
+	r := &running{name: name, ctx: ctx, cancel: cancel, ended: make(chan struct{})}
+	r.cmd = exec.CommandContext(ctx, path, args...)
+	r.cmd.Env = moto.WithEnv(env, "TMPDIR="+t.TempDir())
+	r.cmd.Dir = dir
+	r.cmd.Stdout = &r.stdout
+	r.cmd.Stderr = &r.stderr
+	moto.OwnProcessGroup(r.cmd)
+	if err := r.cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("running %s: %v", name, err)
+	}
+	go func() {
+		r.waitErr = r.cmd.Wait()
+		close(r.ended)
+	}()
+	t.Cleanup(cancel)
+	return r
+}
+
+// wait waits until the script ends and returns its outcome.
+func (r *running) wait(t *testing.T) result {
+	t.Helper()
+	<-r.ended
+	err := r.waitErr
+	res := result{stdout: r.stdout.String(), stderr: r.stderr.String()}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
 	case errors.As(err, &exit):
 		res.code = exit.ExitCode()
 	default:
-		t.Fatalf("running %s: %v", name, err)
+		t.Fatalf("running %s: %v", r.name, err)
 	}
-	if ctx.Err() != nil {
-		t.Fatalf("%s did not finish within %s\n%s", name, scriptTimeout, res)
+	if errors.Is(r.ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("%s did not finish within %s\n%s", r.name, scriptTimeout, res)
 	}
 	return res
+}
+
+// paste runs a command line that a script printed for the user to paste, as
+// bash runs what is pasted into it.
+func paste(t *testing.T, env []string, line string) result {
+	t.Helper()
+	if line == "" {
+		t.Fatal("no command to paste")
+	}
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startCommand(t, "", env, "the pasted command", bash, "-c", line).wait(t)
+}
+
+// printedCommand returns the command that a script printed, for the user to
+// paste, on the line after the one that contains intro; "" if there is none.
+func printedCommand(text, intro string) string {
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		if strings.Contains(line, intro) && i+1 < len(lines) {
+			return strings.TrimSpace(lines[i+1])
+		}
+	}
+	return ""
+}
+
+// awkwardDir returns a new directory, kept until the whole test ends, whose
+// path has a space and a quote in it, as a facilitator's might.
+func (w *workshop) awkwardDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(w.runDir(t), "it's game day")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // mustSucceed fails the test unless the script exited 0.
@@ -365,6 +445,29 @@ func appRequests(t *testing.T, s *moto.Server, runID string) []recordedRequest {
 		}
 	}
 	return out
+}
+
+// readOnly matches the API actions that change nothing.
+var readOnly = regexp.MustCompile(`^(Get|Describe|List|Head)`)
+
+// requireOnlyReads fails the test unless every request that carried the
+// app ID of appID (a run ID, or RUN_ID-undo) only read: what a script that
+// must change nothing may send.
+func requireOnlyReads(t *testing.T, w *workshop, appID, what string) {
+	t.Helper()
+	sent := appRequests(t, w.s, appID)
+	if len(sent) == 0 {
+		t.Errorf("%s: moto recorded no request with app ID %s", what, appID)
+	}
+	for _, r := range sent {
+		// S3's REST requests name no action: GET and HEAD read.
+		rest := r.action() == "" && (r.Method == "GET" || r.Method == "HEAD")
+		// A JSON protocol's target is SERVICE.Action.
+		action := r.action()[strings.LastIndex(r.action(), ".")+1:]
+		if !rest && !readOnly.MatchString(action) {
+			t.Errorf("%s sent %s %s (%s); want only requests that read", what, r.Method, r.URL, r.action())
+		}
+	}
 }
 
 func hasAppID(r recordedRequest, runID string) bool {

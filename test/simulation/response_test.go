@@ -15,7 +15,9 @@ func testResponse(t *testing.T, w *workshop) {
 
 	t.Run("ContainAccessKeyDeactivatesItAndDeniesItsUserEverything", func(t *testing.T) {
 		t.Parallel()
-		const user, incident = "suspect-user", "INC-2026-0001"
+		// The user's name carries the incident, so that inventories tell it
+		// from the account's own users.
+		const user, incident = "suspect-user-INC-2026-0001", "INC-2026-0001"
 		s.MustAWS(t, env, "iam", "create-user", "--user-name", user)
 		var key struct{ AccessKey struct{ AccessKeyId string } }
 		s.MustAWSJSON(t, env, &key, "iam", "create-access-key", "--user-name", user)
@@ -50,9 +52,12 @@ func testResponse(t *testing.T, w *workshop) {
 	t.Run("IsolateInstanceLeavesOnlyARulelessGroupProtectionAndSnapshots", func(t *testing.T) {
 		t.Parallel()
 		const incident = "INC-2026-0002"
+		// The instance and its volume are tagged with the incident from the
+		// start, so that inventories tell them from the account's own.
 		var launched struct{ Instances []struct{ InstanceId string } }
 		s.MustAWSJSON(t, env, &launched, "ec2", "run-instances", "--image-id", w.ami, "--instance-type", "t3.micro",
-			"--subnet-id", w.publicSubnets[0])
+			"--subnet-id", w.publicSubnets[0], "--tag-specifications",
+			`[{"ResourceType":"instance","Tags":[{"Key":"test-case","Value":"`+incident+`"}]},{"ResourceType":"volume","Tags":[{"Key":"test-case","Value":"`+incident+`"}]}]`)
 		id := launched.Instances[0].InstanceId
 
 		var groupIDs []string

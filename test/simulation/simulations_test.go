@@ -8,17 +8,20 @@ import "testing"
 //     it created;
 //  2. feeds every script bad input and checks that the account did not
 //     change;
-//  3. side by side: undoes both runs, twice, and checks that nothing of them
-//     remains; interrupts other runs part-way (a crash between steps, a
-//     denied call) and checks that undo still leaves nothing; overrides the
-//     VPC; runs the response helpers;
+//  3. side by side: undoes both runs in turn with a profile lacking
+//     permissions, by the run's tag and with the command each printed, and
+//     checks that nothing of them remains; interrupts other runs part-way (a
+//     crash between steps, a denied call, Ctrl-C, a lost network, a second
+//     run on the same state file) and checks that undo still leaves nothing;
+//     overrides the VPC; runs the response helpers;
 //
-// and at the end checks that the user, bucket and instances made before and
-// outside the simulations are as they were.
+// and at the end checks, with one inventory, that nothing of any run is
+// left, and that what was made before and outside the simulations is as it
+// was.
 func TestScriptsAgainstTheEmulatedWorkshop(t *testing.T) {
 	w := newWorkshop(t)
 
-	var exposure, mining string // state files of the complete runs
+	var exposure, mining completeRun
 	simulated := t.Run("Simulate", func(t *testing.T) {
 		t.Run("CredentialExposureCreatesAdminUserWithKeyAndReconBucket", func(t *testing.T) {
 			t.Parallel()
@@ -34,7 +37,7 @@ func TestScriptsAgainstTheEmulatedWorkshop(t *testing.T) {
 	}
 
 	t.Run("BadInputIsRefusedAndChangesNothing", func(t *testing.T) {
-		testBadInput(t, w, exposure, mining)
+		testBadInput(t, w, exposure.path, mining.path)
 	})
 
 	// Undo, the interrupted runs and the response helpers touch disjoint
@@ -49,8 +52,10 @@ func TestScriptsAgainstTheEmulatedWorkshop(t *testing.T) {
 			undoCryptoMining(t, w, mining)
 		})
 		testFaults(t, w)
+		testInterruptions(t, w)
 		testResponse(t, w)
 	})
 
+	requireRunsUndone(t, w)
 	requireBystandersUntouched(t, w)
 }

@@ -2,10 +2,9 @@ package simulation
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"slices"
-	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ir-workshop/incident-response-playbooks/test/moto"
@@ -32,6 +31,12 @@ type workshop struct {
 	userData         string   // scripts/crypto-mining-user-data.sh
 
 	other bystanders
+	// baseline is the inventory before any run: what requireRunsUndone
+	// compares the account's own resources with.
+	baseline inventory
+	// undone maps the ID of each run that a case undid to the case.
+	undone map[string]string
+	mu     sync.Mutex
 }
 
 // bystanders exist before any simulation runs; no script may change them.
@@ -123,6 +128,7 @@ func newWorkshop(t *testing.T) *workshop {
 	//   keyless: a "leaked" key allowed to create and empower a user but not
 	//            to give it an access key (step 3 of the credential exposure
 	//            simulation).
+	//   no-s3:   a responder allowed IAM and EC2 but no S3 action.
 	s.MustAWS(t, env, "configure", "set", "aws_access_key_id", "AKIAIOSFODNN7EXAMPLE", "--profile", "revoked")
 	s.MustAWS(t, env, "configure", "set", "aws_secret_access_key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "--profile", "revoked")
 	s.MustAWS(t, env, "iam", "create-user", "--user-name", "integration-keyless")
@@ -135,6 +141,15 @@ func newWorkshop(t *testing.T) *workshop {
 	s.MustAWS(t, env, "configure", "set", "aws_access_key_id", keyless.AccessKey.AccessKeyId, "--profile", "keyless")
 	s.MustAWS(t, env, "configure", "set", "aws_secret_access_key", keyless.AccessKey.SecretAccessKey, "--profile", "keyless")
 	s.MustAWS(t, env, "configure", "set", "region", moto.Region, "--profile", "keyless")
+	s.MustAWS(t, env, "iam", "create-user", "--user-name", "responder-without-s3")
+	s.MustAWS(t, env, "iam", "put-user-policy", "--user-name", "responder-without-s3", "--policy-name", "IamAndEc2Only",
+		"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","ec2:*","sts:GetCallerIdentity"],"Resource":"*"}]}`)
+	var noS3 struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
+	s.MustAWSJSON(t, env, &noS3, "iam", "create-access-key", "--user-name", "responder-without-s3")
+	s.MustAWS(t, env, "configure", "set", "aws_access_key_id", noS3.AccessKey.AccessKeyId, "--profile", "no-s3")
+	s.MustAWS(t, env, "configure", "set", "aws_secret_access_key", noS3.AccessKey.SecretAccessKey, "--profile", "no-s3")
 
 	var subnets struct{ Subnets []struct{ SubnetId string } }
 	s.MustAWSJSON(t, env, &subnets, "ec2", "describe-subnets", "--filters",
@@ -148,6 +163,10 @@ func newWorkshop(t *testing.T) *workshop {
 	w.userData = readFile(t, scriptsDir+"/crypto-mining-user-data.sh")
 
 	w.other = newBystanders(t, w)
+	// The inventory reads access keys from the credential report, which must
+	// have been generated once.
+	s.MustAWS(t, env, "iam", "generate-credential-report")
+	w.baseline = takeInventory(t, w)
 	return w
 }
 
@@ -258,73 +277,6 @@ func requireBystandersUntouched(t *testing.T, w *workshop) {
 		}
 		if v := tagValue(in.Tags, incidentTagKey); v != "" {
 			t.Errorf("instance %s got tag %s=%s", c.id, incidentTagKey, v)
-		}
-	}
-}
-
-// inventory describes the account's IAM users, buckets, instances and VPCs,
-// and the access keys and objects of the given users and buckets, to compare
-// before and after runs that must change nothing.
-func inventory(t *testing.T, w *workshop, users, buckets []string) string {
-	t.Helper()
-	s, env := w.s, w.env
-	var lines []string
-	var listed struct{ Users []struct{ UserName string } }
-	s.MustAWSJSON(t, env, &listed, "iam", "list-users")
-	for _, u := range listed.Users {
-		lines = append(lines, "user "+u.UserName)
-	}
-	for _, u := range users {
-		var keys struct {
-			AccessKeyMetadata []struct{ AccessKeyId, Status string }
-		}
-		s.MustAWSJSON(t, env, &keys, "iam", "list-access-keys", "--user-name", u)
-		lines = append(lines, fmt.Sprintf("user %s keys %v", u, keys.AccessKeyMetadata))
-	}
-	var listedBuckets struct{ Buckets []struct{ Name string } }
-	s.MustAWSJSON(t, env, &listedBuckets, "s3api", "list-buckets")
-	for _, b := range listedBuckets.Buckets {
-		lines = append(lines, "bucket "+b.Name)
-	}
-	for _, b := range buckets {
-		var objects struct{ Contents []struct{ Key string } }
-		s.MustAWSJSON(t, env, &objects, "s3api", "list-objects-v2", "--bucket", b)
-		lines = append(lines, fmt.Sprintf("bucket %s objects %v", b, objects.Contents))
-	}
-	for _, in := range describeInstances(t, s, env) {
-		lines = append(lines, fmt.Sprintf("instance %s %s in %s groups %v", in.InstanceID, in.State.Name, in.VpcID, groupsOf(in)))
-	}
-	var vpcs struct{ Vpcs []struct{ VpcId string } }
-	s.MustAWSJSON(t, env, &vpcs, "ec2", "describe-vpcs")
-	for _, v := range vpcs.Vpcs {
-		lines = append(lines, "vpc "+v.VpcId)
-	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
-}
-
-// requireNothingLeft fails the test if a user, bucket or running instance of
-// simulation run runID exists.
-func requireNothingLeft(t *testing.T, w *workshop, runID string) {
-	t.Helper()
-	s, env := w.s, w.env
-	var users struct{ Users []struct{ UserName string } }
-	s.MustAWSJSON(t, env, &users, "iam", "list-users")
-	for _, u := range users.Users {
-		if strings.Contains(u.UserName, runID) {
-			t.Errorf("IAM user %s of run %s remains", u.UserName, runID)
-		}
-	}
-	var buckets struct{ Buckets []struct{ Name string } }
-	s.MustAWSJSON(t, env, &buckets, "s3api", "list-buckets")
-	for _, b := range buckets.Buckets {
-		if strings.Contains(b.Name, runID) {
-			t.Errorf("S3 bucket %s of run %s remains", b.Name, runID)
-		}
-	}
-	for _, in := range describeInstances(t, s, env, "--filters", "Name=tag:"+runTagKey+",Values="+runID) {
-		if in.State.Name != "terminated" {
-			t.Errorf("instance %s of run %s is %s, want terminated", in.InstanceID, runID, in.State.Name)
 		}
 	}
 }
