@@ -34,15 +34,15 @@ var (
 )
 
 func TestPlaybooksShareOneSkeleton(t *testing.T) {
-	dirs := playbookDirs(t)
 	var names []string
-	for _, d := range dirs {
+	for _, d := range playbookDirs(t) {
 		names = append(names, filepath.Base(d))
 	}
-	if !reflect.DeepEqual(names, wantPlaybooks) {
-		t.Errorf("playbooks %v, want %v", names, wantPlaybooks)
+	if want := slices.Sorted(slices.Values(slices.Concat(wantPlaybooks, querySets))); !reflect.DeepEqual(names, want) {
+		t.Errorf("playbooks and query sets %v, want %v", names, want)
 	}
-	for _, dir := range dirs {
+	for _, book := range wantPlaybooks {
+		dir := filepath.Join(repoRoot(t), playbook.Dir, book)
 		path := filepath.Join(dir, "README.md")
 		var h2 []string
 		h3 := map[string][]string{}
@@ -81,7 +81,7 @@ func TestPlaybookIndexListsEveryPlaybook(t *testing.T) {
 	for _, l := range playbook.ParseMarkdown([]byte(readFile(t, index))).Links {
 		targets = append(targets, strings.TrimPrefix(l.Target, "./"))
 	}
-	for _, book := range wantPlaybooks {
+	for _, book := range slices.Concat(wantPlaybooks, querySets) {
 		if !slices.Contains(targets, book+"/README.md") && !slices.Contains(targets, book+"/") {
 			t.Errorf("%s: no link to %s/README.md", rel(t, index), book)
 		}
