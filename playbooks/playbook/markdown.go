@@ -9,16 +9,20 @@ import (
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
 )
 
 // Markdown is what the checks and the rehearsal read of a markdown file,
-// as goldmark (CommonMark) parses it. Line numbers count from 0.
+// as goldmark parses it (CommonMark, with GitHub's tables). Line numbers
+// count from 0.
 type Markdown struct {
 	Blocks   []Block
 	Headings []Heading
 	Links    []Link
+	Tables   []MarkdownTable
 }
 
 // Block is a fenced code block.
@@ -38,6 +42,14 @@ type Heading struct {
 	Line  int
 }
 
+// MarkdownTable is a table of the markdown (GitHub's pipe tables), its cells'
+// text without markup.
+type MarkdownTable struct {
+	Header []string
+	Rows   [][]string
+	Line   int // line of the header row
+}
+
 // Link is the target of a link, an image or a link reference definition.
 type Link struct {
 	Target string
@@ -47,7 +59,7 @@ type Link struct {
 // ParseMarkdown parses markdown source.
 func ParseMarkdown(src []byte) Markdown {
 	ctx := parser.NewContext()
-	doc := goldmark.DefaultParser().Parse(text.NewReader(src), parser.WithContext(ctx))
+	doc := goldmark.New(goldmark.WithExtensions(extension.Table)).Parser().Parse(text.NewReader(src), parser.WithContext(ctx))
 	starts := []int{0} // offset of each line
 	for i, c := range src {
 		if c == '\n' {
@@ -105,6 +117,23 @@ func ParseMarkdown(src []byte) Markdown {
 			md.Links = append(md.Links, Link{Target: string(n.Destination), Line: firstLine(n)})
 		case *ast.Image:
 			md.Links = append(md.Links, Link{Target: string(n.Destination), Line: firstLine(n)})
+		case *east.Table:
+			t := MarkdownTable{Line: -1}
+			for row := n.FirstChild(); row != nil; row = row.NextSibling() {
+				var cells []string
+				for cell := row.FirstChild(); cell != nil; cell = cell.NextSibling() {
+					cells = append(cells, strings.TrimSpace(plainText(cell, src)))
+					if l := firstLine(cell); t.Line < 0 && l >= 0 {
+						t.Line = l
+					}
+				}
+				if _, header := row.(*east.TableHeader); header {
+					t.Header = cells
+				} else {
+					t.Rows = append(t.Rows, cells)
+				}
+			}
+			md.Tables = append(md.Tables, t)
 		}
 		return ast.WalkContinue, nil
 	})

@@ -6,7 +6,10 @@
 //
 // A playbook is a folder playbooks/NAME/ with a README.md. Its queries are
 // playbooks/NAME/queries/NN_step_name.sql; each starts with "--" comment
-// lines, the query's description.
+// lines, the query's description. The hunting queries (playbooks/hunting)
+// have the same layout and are read the same way, as a playbook: only the
+// playbook checks tell them apart, as a set of queries that does not follow
+// the incident skeleton.
 //
 // The README shows each query in a fenced sql block with the file's exact
 // text and, right after it, before the next sql block, a fenced text block

@@ -98,6 +98,22 @@ func TestParseMarkdownFindsBlocksHeadingsAndLinks(t *testing.T) {
 	}
 }
 
+func TestParseMarkdownFindsTables(t *testing.T) {
+	md := ParseMarkdown([]byte("# Title\n\n| version | *owner* | last reviewed |\n| --- | --- | --- |\n| 1.1 | [lead](l.md) | 2026-12-03 |\n" +
+		"| 1.2 | | |\n\nNot | a table\n\n```text\n| a | b |\n| --- | --- |\n```\n"))
+	want := []MarkdownTable{{
+		Header: []string{"version", "owner", "last reviewed"},
+		Rows:   [][]string{{"1.1", "lead", "2026-12-03"}, {"1.2", "", ""}},
+		Line:   2,
+	}}
+	if !reflect.DeepEqual(md.Tables, want) {
+		t.Errorf("tables %+v\nwant %+v", md.Tables, want)
+	}
+	if len(md.Links) != 1 || md.Links[0].Target != "l.md" {
+		t.Errorf("links %+v, want the one in the table", md.Links)
+	}
+}
+
 func TestAnchorsFollowGitHub(t *testing.T) {
 	md := ParseMarkdown([]byte("# Title\n\n## Contain: `deny-all` the key\n\n### Check\n\n## Step 1 (of 2)\n\n### Check\n\n### snake_case\n\n```sh\n# not a heading\n```\n"))
 	got := md.Anchors()

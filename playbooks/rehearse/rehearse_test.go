@@ -232,7 +232,7 @@ func TestCommandPrintsEachQueryAndItsResult(t *testing.T) {
 	out := stdout.String()
 	for _, want := range []string{
 		"== sample/queries/01_leaked_key_calls.sql ==\n-- Sample step 1",
-		"eventsource       | eventname                | calls | first_seen\n------------------+",
+		"eventsource                  | eventname                | calls | first_seen\n-----------------------------+",
 		"== sample/queries/03_isolated_flows.sql ==",
 		"(3 rows)\n",
 	} {

@@ -11,6 +11,10 @@ import (
 // Playbooks that must exist, in the order playbooks/README.md lists them.
 var wantPlaybooks = []string{"credential_exposure", "crypto_mining", "template"}
 
+// querySets are the folders that playbook.List finds besides the playbooks:
+// queries with a README that shows them, without the incident skeleton.
+var querySets = []string{"hunting"}
+
 // repoRoot is the repository (playbook.Root).
 func repoRoot(t *testing.T) string {
 	t.Helper()
@@ -40,7 +44,8 @@ func rel(t *testing.T, path string) string {
 	return r
 }
 
-// playbookDirs returns the folders of the playbooks (playbook.List).
+// playbookDirs returns the folders that playbook.List finds: the playbooks
+// and the query sets.
 func playbookDirs(t *testing.T) []string {
 	t.Helper()
 	books, err := playbook.List(repoRoot(t))

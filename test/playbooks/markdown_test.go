@@ -2,47 +2,56 @@ package playbooks
 
 import (
 	"io/fs"
+	"maps"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ir-workshop/incident-response-playbooks/playbooks/playbook"
 )
 
 // skeleton is the H2 outline every playbook follows, the incident life cycle
-// of NIST SP 800-61r3 as the playbooks spell it; required lists the H3
-// sections that the fixed parts must hold. Contain, Eradicate and Recover
-// hold steps of their own.
+// of NIST SP 800-61r3 as the playbooks spell it, then the revision history;
+// required lists the H3 sections that the fixed parts must hold. Contain,
+// Eradicate and Recover hold steps of their own.
 var (
 	skeleton = []string{
 		"Overview", "Prepare", "Detect and analyze", "Contain", "Eradicate", "Recover",
-		"Post-incident activity", "References",
+		"Post-incident activity", "References", "Revision history",
 	}
 	required = map[string][]string{
 		"Overview": {
 			"Threat and scope", "What opens this playbook", "Severity", "Classification", "Roles",
-			"Who to call",
+			"Who to call", "Communication",
 		},
-		"Prepare":                {"Service configuration", "Game day"},
-		"Detect and analyze":     {"Triage questions", "Evidence checklist", "Detection", "Analysis"},
-		"Post-incident activity": {"Lessons learned", "Detective controls", "Preventive controls"},
+		"Prepare":            {"Service configuration", "Game day"},
+		"Detect and analyze": {"Triage questions", "Evidence checklist", "Detection", "Analysis"},
+		"Contain":            {"Containment decision"},
+		"Post-incident activity": {
+			"Timeline and metrics", "Lessons learned", "Detection gap analysis", "Detective controls",
+			"Preventive controls",
+		},
 	}
 )
 
 func TestPlaybooksShareOneSkeleton(t *testing.T) {
-	dirs := playbookDirs(t)
 	var names []string
-	for _, d := range dirs {
+	for _, d := range playbookDirs(t) {
 		names = append(names, filepath.Base(d))
 	}
-	if !reflect.DeepEqual(names, wantPlaybooks) {
-		t.Errorf("playbooks %v, want %v", names, wantPlaybooks)
+	if want := slices.Sorted(slices.Values(slices.Concat(wantPlaybooks, querySets))); !reflect.DeepEqual(names, want) {
+		t.Errorf("playbooks and query sets %v, want %v", names, want)
 	}
-	for _, dir := range dirs {
+	for _, book := range wantPlaybooks {
+		dir := filepath.Join(repoRoot(t), playbook.Dir, book)
 		path := filepath.Join(dir, "README.md")
 		var h2 []string
 		h3 := map[string][]string{}
@@ -81,7 +90,7 @@ func TestPlaybookIndexListsEveryPlaybook(t *testing.T) {
 	for _, l := range playbook.ParseMarkdown([]byte(readFile(t, index))).Links {
 		targets = append(targets, strings.TrimPrefix(l.Target, "./"))
 	}
-	for _, book := range wantPlaybooks {
+	for _, book := range slices.Concat(wantPlaybooks, querySets) {
 		if !slices.Contains(targets, book+"/README.md") && !slices.Contains(targets, book+"/") {
 			t.Errorf("%s: no link to %s/README.md", rel(t, index), book)
 		}
@@ -182,4 +191,162 @@ func isRelative(target string) bool {
 		return false // scheme: http:, https:, mailto:, ...
 	}
 	return true
+}
+
+// sectionTables gives, by section, the header of each table that the
+// section of every playbook holds; "" is the top, between the title and the
+// first section.
+var sectionTables = map[string][][]string{
+	"":                     {{"version", "owner", "last reviewed"}},
+	"Communication":        {{"severity", "status update", "to whom"}, {"who", "what they need", "when"}},
+	"Containment decision": {{"what to contain", "first when", "what it breaks", "who decides"}},
+	"Timeline and metrics": {{"time (UTC)", "what happened", "source", "who"}},
+	"Detection gap analysis": {
+		{"signal", "expected from the simulation", "fired, when", "why not, and what would catch it"},
+	},
+	"Revision history": {{"version", "date", "changes"}},
+}
+
+// tablesBySection returns a playbook's tables by the section they are in:
+// the text of the nearest heading above, "" for the title.
+func tablesBySection(md playbook.Markdown) map[string][]playbook.MarkdownTable {
+	out := map[string][]playbook.MarkdownTable{}
+	for _, tb := range md.Tables {
+		section := ""
+		for _, h := range md.Headings {
+			if h.Line < tb.Line && h.Level > 1 {
+				section = h.Text
+			}
+		}
+		out[section] = append(out[section], tb)
+	}
+	return out
+}
+
+var (
+	versionNumber = regexp.MustCompile(`^([0-9]+)\.([0-9]+)$`)
+	isoDate       = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+)
+
+// TestPlaybookSectionsHoldTheirTables: the version, owner and last review
+// at the top, the tables of communication, the containment decision, the
+// timeline, the detection gaps and the revision history, with the columns
+// the skeleton gives them; the revision history's versions and dates go up,
+// and its last version and date are the ones at the top.
+func TestPlaybookSectionsHoldTheirTables(t *testing.T) {
+	for _, book := range wantPlaybooks {
+		path := filepath.Join(repoRoot(t), playbook.Dir, book, "README.md")
+		md := playbook.ParseMarkdown([]byte(readFile(t, path)))
+		tables := tablesBySection(md)
+		find := func(section string, header []string) *playbook.MarkdownTable {
+			for i, tb := range tables[section] {
+				if reflect.DeepEqual(tb.Header, header) {
+					return &tables[section][i]
+				}
+			}
+			return nil
+		}
+		for _, section := range slices.Sorted(maps.Keys(sectionTables)) {
+			for _, header := range sectionTables[section] {
+				if find(section, header) == nil {
+					t.Errorf("%s: section %q has no table | %s |", rel(t, path), section, strings.Join(header, " | "))
+				}
+			}
+		}
+
+		top := find("", sectionTables[""][0])
+		history := find("Revision history", sectionTables["Revision history"][0])
+		if top == nil || history == nil {
+			continue
+		}
+		if len(top.Rows) != 1 || len(top.Rows[0]) != 3 {
+			t.Errorf("%s: the version table has %d rows, want one", rel(t, path), len(top.Rows))
+			continue
+		}
+		version, owner, reviewed := top.Rows[0][0], top.Rows[0][1], top.Rows[0][2]
+		if !versionNumber.MatchString(version) || owner == "" || !validDate(reviewed) {
+			t.Errorf("%s: version %q, owner %q, last reviewed %q: want a version such as 1.2, an owner and a date such as 2026-12-03", rel(t, path), version, owner, reviewed)
+		}
+		if len(history.Rows) == 0 {
+			t.Errorf("%s: the revision history has no row", rel(t, path))
+			continue
+		}
+		var lastVersion []int
+		lastDate := ""
+		for _, row := range history.Rows {
+			m := versionNumber.FindStringSubmatch(row[0])
+			if m == nil || !validDate(row[1]) || row[2] == "" {
+				t.Errorf("%s: revision %q: want a version such as 1.2, a date such as 2026-12-03 and the changes", rel(t, path), strings.Join(row, " | "))
+				continue
+			}
+			major, _ := strconv.Atoi(m[1])
+			minor, _ := strconv.Atoi(m[2])
+			if lastVersion != nil && (slices.Compare([]int{major, minor}, lastVersion) <= 0 || row[1] < lastDate) {
+				t.Errorf("%s: revision %s of %s follows %d.%d of %s: list revisions oldest first", rel(t, path), row[0], row[1], lastVersion[0], lastVersion[1], lastDate)
+			}
+			lastVersion, lastDate = []int{major, minor}, row[1]
+		}
+		last := history.Rows[len(history.Rows)-1]
+		if last[0] != version || reviewed < last[1] {
+			t.Errorf("%s: the top says version %s, last reviewed %s; the revision history ends with %s of %s", rel(t, path), version, reviewed, last[0], last[1])
+		}
+	}
+}
+
+func validDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return isoDate.MatchString(s) && err == nil
+}
+
+// TestCommunicationFollowsTheSeverities: the status cadence has one row per
+// severity of the playbook's severity table, in its order, and a status
+// update template gives the status and the next update's time.
+func TestCommunicationFollowsTheSeverities(t *testing.T) {
+	for _, book := range wantPlaybooks {
+		path := filepath.Join(repoRoot(t), playbook.Dir, book, "README.md")
+		md := playbook.ParseMarkdown([]byte(readFile(t, path)))
+		tables := tablesBySection(md)
+		var severities, cadence []string
+		for _, tb := range tables["Severity"] {
+			for _, row := range tb.Rows {
+				severities = append(severities, strings.Fields(row[0] + " ")[0])
+			}
+		}
+		for _, tb := range tables["Communication"] {
+			if reflect.DeepEqual(tb.Header, sectionTables["Communication"][0]) {
+				for _, row := range tb.Rows {
+					cadence = append(cadence, row[0])
+				}
+			}
+		}
+		if len(severities) == 0 || !reflect.DeepEqual(cadence, severities) {
+			t.Errorf("%s: status updates for %q, want one row per severity %q", rel(t, path), cadence, severities)
+		}
+		from, to := sectionLines(md, "Communication")
+		template := false
+		for _, b := range md.Blocks {
+			if b.Open > from && b.Open < to && b.Lang == "text" && strings.Contains(b.Text, "Status:") && strings.Contains(b.Text, "Next update:") {
+				template = true
+			}
+		}
+		if !template {
+			t.Errorf("%s: section Communication has no status update template (a text block with Status: and Next update:)", rel(t, path))
+		}
+	}
+}
+
+// sectionLines returns the lines a section spans: its heading's, and the
+// next heading's of the same level or above (the end of the file if none).
+func sectionLines(md playbook.Markdown, section string) (from, to int) {
+	from, to = -1, math.MaxInt
+	level := 0
+	for _, h := range md.Headings {
+		switch {
+		case from < 0 && h.Text == section:
+			from, level = h.Line, h.Level
+		case from >= 0 && h.Level <= level:
+			return from, h.Line
+		}
+	}
+	return from, to
 }

@@ -30,13 +30,19 @@ var (
 	lintErr      error
 )
 
+// bucketPolicySuffix names the policy documents that are S3 bucket policies;
+// every other one is an IAM identity policy.
+const bucketPolicySuffix = "-bucket-policy.json"
+
 // policyProblems returns what is wrong with each policy document of the
 // playbooks and of testdata/policies, by file. cfn-lint checks each as the
-// PolicyDocument of an AWS::IAM::ManagedPolicy, as it checks the templates'
-// policies in make lint-templates: the identity policy grammar (E3510:
-// Version, Sid, Effect, exactly one of Action and NotAction and of Resource
-// and NotResource, resource ARNs, condition operators, no Principal) and
-// every action against AWS's catalog of IAM actions (W3037). This test adds
+// PolicyDocument of an AWS::IAM::ManagedPolicy, or of an
+// AWS::S3::BucketPolicy for a *-bucket-policy.json, as it checks the
+// templates' policies in make lint-templates: the identity policy grammar
+// (E3510: Version, Sid, Effect, exactly one of Action and NotAction and of
+// Resource and NotResource, resource ARNs, condition operators, no
+// Principal), the resource policy grammar (E3512: the same with a Principal)
+// and every action against AWS's catalog of IAM actions (W3037). This test adds
 // what cfn-lint does not check: the document is JSON, Statement is a list
 // (the playbooks' jq commands index it), condition keys have a service
 // prefix, and date conditions hold ISO 8601 date-times.
@@ -83,10 +89,18 @@ func lintPolicies(files []string) (map[string][]string, error) {
 				}
 			}
 		}
-		resources[fmt.Sprintf("Policy%d", i)] = map[string]any{
+		resource := map[string]any{
 			"Type":       "AWS::IAM::ManagedPolicy",
 			"Properties": map[string]any{"PolicyDocument": json.RawMessage(raw)},
 		}
+		if strings.HasSuffix(f, bucketPolicySuffix) {
+			resource = map[string]any{
+				"Type": "AWS::S3::BucketPolicy",
+				// Each bucket once: cfn-lint wants one policy per bucket.
+				"Properties": map[string]any{"Bucket": fmt.Sprintf("amzn-s3-demo-bucket%d", i), "PolicyDocument": json.RawMessage(raw)},
+			}
+		}
+		resources[fmt.Sprintf("Policy%d", i)] = resource
 	}
 	tmpl, err := json.Marshal(map[string]any{"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources})
 	if err != nil {
@@ -133,7 +147,7 @@ func isDateTime(s string) bool {
 	return err == nil
 }
 
-func TestPlaybookPoliciesAreValidIdentityPolicies(t *testing.T) {
+func TestPlaybookPoliciesAreValidPolicies(t *testing.T) {
 	files := policyFiles(t)
 	if len(files) == 0 {
 		t.Fatal("no playbooks/*/policies/*.json")
@@ -188,22 +202,56 @@ func TestRevokeOlderSessionsDeniesByTokenIssueTime(t *testing.T) {
 	}
 }
 
+// TestLockdownBucketPolicyDeniesAllButBreakGlass pins down the staging
+// bucket's lockdown, and the places the playbook's jq command fills in:
+// Statement[0].Resource (the bucket and its objects) and the ArnNotEquals
+// aws:PrincipalArn condition (the break-glass role, whose sessions all carry
+// the role's ARN there).
+func TestLockdownBucketPolicyDeniesAllButBreakGlass(t *testing.T) {
+	path := filepath.Join(repoRoot(t), "playbooks", "credential_exposure", "policies", "lockdown-bucket-policy.json")
+	var doc struct {
+		Statement []struct {
+			Effect, Principal, Action string
+			Resource                  []string
+			Condition                 map[string]map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(readFile(t, path)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Statement) != 1 {
+		t.Fatalf("want one statement, got %d", len(doc.Statement))
+	}
+	st := doc.Statement[0]
+	if st.Effect != "Deny" || st.Principal != "*" || st.Action != "s3:*" {
+		t.Errorf("want Deny s3:* to everyone, got %s %s to %s", st.Effect, st.Action, st.Principal)
+	}
+	if want := []string{"arn:aws:s3:::amzn-s3-demo-bucket", "arn:aws:s3:::amzn-s3-demo-bucket/*"}; !slices.Equal(st.Resource, want) {
+		t.Errorf("resources %q, want the bucket and its objects %q", st.Resource, want)
+	}
+	if role := st.Condition["ArnNotEquals"]["aws:PrincipalArn"]; role != "arn:aws:iam::111122223333:role/SecurityBreakGlassRole" {
+		t.Errorf("want an ArnNotEquals aws:PrincipalArn condition naming SecurityBreakGlassRole, got %v", st.Condition)
+	}
+}
+
 // TestPolicyCheckRejectsBadPolicies proves the check catches what it is
 // for: each bad_*.json breaks one rule, and the problem found names it.
 func TestPolicyCheckRejectsBadPolicies(t *testing.T) {
 	cases := map[string]string{
-		"bad_version.json":              "W2511 IAM Policy Version should be updated to '2012-10-17'",
-		"bad_statement_object.json":     "Statement must be a non-empty list",
-		"bad_effect.json":               "E3510 'Block' is not one of ['Allow', 'Deny']",
-		"bad_action_and_notaction.json": "E3510 Only one of ['Action', 'NotAction']",
-		"bad_no_resource.json":          "E3510 Only one of ['Resource', 'NotResource']",
-		"bad_unknown_action.json":       "W3037 'launchinstances' is not one of",
-		"bad_unknown_service.json":      "W3037 'ec3' is not one of",
-		"bad_condition_operator.json":   "E3510 'DateBefore' does not match",
-		"bad_condition_date.json":       "yesterday is not an ISO 8601 date-time",
-		"bad_condition_key.json":        `key "TokenIssueTime" has no service prefix`,
-		"bad_principal.json":            "E3510 Additional properties are not allowed ('Principal' was unexpected)",
-		"bad_json.json":                 "not a JSON object",
+		"bad_version.json":                      "W2511 IAM Policy Version should be updated to '2012-10-17'",
+		"bad_statement_object.json":             "Statement must be a non-empty list",
+		"bad_effect.json":                       "E3510 'Block' is not one of ['Allow', 'Deny']",
+		"bad_action_and_notaction.json":         "E3510 Only one of ['Action', 'NotAction']",
+		"bad_no_resource.json":                  "E3510 Only one of ['Resource', 'NotResource']",
+		"bad_unknown_action.json":               "W3037 'launchinstances' is not one of",
+		"bad_unknown_service.json":              "W3037 'ec3' is not one of",
+		"bad_condition_operator.json":           "E3510 'DateBefore' does not match",
+		"bad_condition_date.json":               "yesterday is not an ISO 8601 date-time",
+		"bad_condition_key.json":                `key "TokenIssueTime" has no service prefix`,
+		"bad_principal.json":                    "E3510 Additional properties are not allowed ('Principal' was unexpected)",
+		"bad_json.json":                         "not a JSON object",
+		"bad_no_principal-bucket-policy.json":   "E3512 Only one of ['Principal', 'NotPrincipal'] is a required property",
+		"bad_unknown_action-bucket-policy.json": "W3037 'getobjekt' is not one of",
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "policies", "bad_*.json"))
 	if len(files) != len(cases) {

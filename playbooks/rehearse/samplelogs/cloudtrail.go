@@ -194,6 +194,7 @@ func (g *generator) cloudTrail(runs []simRun) ([]*record, []launched, error) {
 		instances = append(instances, ls...)
 	}
 	recs = append(recs, g.background(r, runs, instances)...)
+	recs = append(recs, g.people(g.rng("cloudtrail-people"))...)
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].time.Before(recs[j].time) })
 	for _, rec := range recs {
 		rec.RequestID = uuid(r)
@@ -692,14 +693,25 @@ func runInstances(r *rand.Rand, c recording.Call, t time.Time, before int) ([]la
 	return ls, resp, nil
 }
 
-// s3Details adds what S3's records carry: the bucket and object as
-// resources, and for object calls the data event category.
+// s3Details adds what S3's records carry to a recorded S3 call (s3Request).
 func s3Details(rec *record, c recording.Call) {
 	bucket, _ := c.Params["Bucket"].(string)
 	key, _ := c.Params["Key"].(string)
+	in := 0
+	if key != "" && c.Action == "PutObject" {
+		rec.ResponseElements = map[string]any{"x-amz-server-side-encryption": "AES256"}
+		in = 2841
+	}
+	s3Request(rec, bucket, key, in, 0)
+}
+
+// s3Request adds what S3's records carry: the bucket, and the object if
+// key is not empty, as resources; how the request was signed and the bytes
+// it moved in and out. An object call is a data event.
+func s3Request(rec *record, bucket, key string, in, out int) *record {
 	rec.AdditionalEventData = map[string]any{
 		"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256",
-		"AuthenticationMethod": "AuthHeader", "bytesTransferredIn": 0, "bytesTransferredOut": 0,
+		"AuthenticationMethod": "AuthHeader", "bytesTransferredIn": in, "bytesTransferredOut": out,
 	}
 	if bucket != "" {
 		rec.Resources = append(rec.Resources, resource{AccountID: Account, Type: "AWS::S3::Bucket", ARN: "arn:aws:s3:::" + bucket})
@@ -709,9 +721,6 @@ func s3Details(rec *record, c recording.Call) {
 		rec.EventCategory = "Data"
 		rec.ManagementEvent = false
 		rec.EventVersion = "1.10"
-		if c.Action == "PutObject" {
-			rec.ResponseElements = map[string]any{"x-amz-server-side-encryption": "AES256"}
-			rec.AdditionalEventData["bytesTransferredIn"] = 2841
-		}
 	}
+	return rec
 }

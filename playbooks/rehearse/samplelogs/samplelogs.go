@@ -14,13 +14,20 @@
 //   - the mining instance's DNS lookups follow the user data that the
 //     recorded RunInstances call carried: its pool names, its random names,
 //     its rounds per minute;
-//   - containment happens at 12:00:00 (the time the playbooks' after
-//     containment queries use): the leaked key goes inactive and the mining
-//     instance is isolated; the instance is terminated at 13:30;
-//   - the background is an owner's pipeline using each simulation key from
-//     its usual address, the workshop instance's SSM agent, an analyst using
-//     Athena, the instances' traffic to package repositories and AWS
-//     endpoints, and SSH scans from the internet.
+//   - the response follows the playbooks: containment is done at 12:00:00
+//     (the time the playbooks' after containment queries use): the leaked
+//     key, the keys made with it and the launching key go inactive, the
+//     staging bucket is locked and copied, the mining instance is isolated;
+//     eradication deletes the user and bucket the intruder made at 13:00 and
+//     terminates the instance at 13:30; recovery gives both workloads new
+//     keys at 14:30, and their old keys are deleted at 20:00;
+//   - the background is each simulation key's owner running its job from
+//     its usual address (the integration job also reads its secret, its
+//     parameter and a file in S3), the workshop instance's SSM agent, an
+//     administrator signing in to the console and an analyst using Athena
+//     (with a mistake or two), the instances' traffic to package
+//     repositories and AWS endpoints, and SSH scans and console sign-in
+//     guesses from the internet.
 //
 // Output is a function of the seed and the recorded calls only: the same
 // input writes the same bytes.
@@ -52,7 +59,12 @@ var (
 	start       = mustTime("2025-12-31T00:00:00Z")
 	end         = mustTime("2026-01-01T23:59:59Z")
 	ContainedAt = mustTime("2026-01-01T12:00:00Z")
+	EradicateAt = mustTime("2026-01-01T13:00:00Z")
 	TerminateAt = mustTime("2026-01-01T13:30:00Z")
+	RecoveredAt = mustTime("2026-01-01T14:30:00Z")
+	// OldKeysDeletedAt is when the workloads' old keys are deleted, once
+	// the jobs have run on the new ones.
+	OldKeysDeletedAt = mustTime("2026-01-01T20:00:00Z")
 )
 
 // Network of the sample: the workshop VPC (192.168.0.0/16) and its

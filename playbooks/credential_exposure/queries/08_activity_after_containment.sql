@@ -1,4 +1,4 @@
--- Credential exposure, step 7, after containment: calls made since
+-- Credential exposure, step 8, after containment: calls made since
 -- containment with the leaked key or the keys created with it. Expect none,
 -- or only failures (AccessDenied and the like). A row with an empty errorcode
 -- is a call that still worked: containment has a gap.
