@@ -139,9 +139,11 @@ func TestEachPlaybookHasExactlyTheRuleOfItsFindingTypes(t *testing.T) {
 	rules := alertRules(t)
 	withTypes := 0
 	for _, tr := range triggers(t) {
-		if tr.Playbook == "template" {
+		// Neither the template nor the hunting queries, which serve every
+		// incident, may page.
+		if tr.Playbook == "template" || tr.Playbook == "hunting" {
 			if len(tr.FindingTypes) > 0 {
-				t.Errorf("the template lists finding types %v: it would page", tr.FindingTypes)
+				t.Errorf("%s lists finding types %v: it would page", tr.Playbook, tr.FindingTypes)
 			}
 			continue
 		}

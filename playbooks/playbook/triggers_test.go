@@ -91,7 +91,9 @@ func TestTriggersOfTheRepositoryPlaybooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tr := range triggers {
-		if tr.Playbook == "template" {
+		// The template has no finding types of its own, and hunting is a
+		// set of queries for any incident, opened by none.
+		if tr.Playbook == "template" || tr.Playbook == "hunting" {
 			continue
 		}
 		if len(tr.FindingTypes) == 0 || tr.FirstStep == "" || tr.Title == "" {

@@ -613,6 +613,13 @@ state_load() {
 # when the run ID and region can be read.
 state_damaged() {
   local file="$1" run region command=("$IR_SCRIPT" -t)
+  if [[ -z "${IR_UNDO_BY_TAG:-}" ]]; then
+    {
+      printf '%s: state file %s is damaged; nothing was done:\n' "$IR_PROG" "$file"
+      printf '%s\n' "$2" | sed 's/^/  /'
+    } >&2
+    exit 1
+  fi
   run="$(jq -r '.run_id // empty | strings' "$file" 2>/dev/null || true)"
   region="$(jq -r '.region // empty | strings' "$file" 2>/dev/null || true)"
   if [[ ! "$run" =~ $IR_ID_PATTERN ]]; then
@@ -738,6 +745,8 @@ undo_begin() {
   elif [[ -n "$state_file" ]]; then
     check_region_option
     ir_init
+    # A damaged state file: say how to undo by the run's tag instead.
+    IR_UNDO_BY_TAG=1
     state_load "$state_file" "$sim"
     run_id="$(state_get '.run_id')"
     state_region_and_account

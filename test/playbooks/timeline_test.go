@@ -71,9 +71,16 @@ func sampleRun(t *testing.T, sim recording.Simulation) (stateFile, started strin
 	state, _ := json.Marshal(map[string]any{
 		"simulation": strings.ReplaceAll(sim.Name, "_", "-"), "state_version": 1, "run_id": sim.RunID,
 		"region": "us-east-1", "account_id": recording.Account, "status": "complete", "started_at": started,
-		"resources": map[string]any{},
+		"resources": resources[sim.Name],
 	})
 	return writeFile(t, sim.Name+".json", string(state)), started
+}
+
+// resources are what each simulation's state file records before its
+// first step: the state files the timeline reads are checked whole.
+var resources = map[string]map[string]any{
+	"credential_exposure": {"iam_user": nil, "attached_policy_arns": []string{}, "access_key_ids": []string{}, "s3_bucket": nil, "s3_object_keys": []string{}},
+	"crypto_mining":       {"instance_ids": []string{}},
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -329,10 +336,10 @@ func TestTimelineRejectsBadInput(t *testing.T) {
 		{"BadWorkgroup", []string{"-s", state, "-w", "ir workshop"}, 2, "option -w: 'ir workshop' is not an Athena workgroup name"},
 		{"BadRegion", []string{"-s", state, "-r", "moon-1"}, 2, "option -r: 'moon-1' is not an AWS region name"},
 		{"StateFileMissing", []string{"-s", filepath.Join(t.TempDir(), "none.json"), "-t", result}, 1, "does not exist"},
-		{"StateFileGarbled", []string{"-s", garbled, "-t", result}, 1, "is not a JSON object"},
+		{"StateFileGarbled", []string{"-s", garbled, "-t", result}, 1, "is not one JSON object"},
 		{"StateFileOfAnotherSimulation", []string{"-s", unknown, "-t", result}, 1, "names no simulation this script knows (simulation: 'ransomware')"},
 		{"StateFileWithoutStart", []string{"-s", noStart, "-t", result}, 1, "has no started_at time"},
-		{"StateFileWithoutRunID", []string{"-s", noRun, "-t", result}, 1, "has no valid run_id"},
+		{"StateFileWithoutRunID", []string{"-s", noRun, "-t", result}, 1, "run_id is ''"},
 		{"DetectedBeforeTheStart", []string{"-s", state, "-t", result, "-d", "2025-12-31T23:00:00Z"}, 1, "before the run started"},
 		{"ResultMissing", []string{"-s", state, "-t", filepath.Join(t.TempDir(), "none.tsv")}, 1, "(-t) is not a readable file"},
 		{"ResultOfAnotherQuery", []string{"-s", state, "-t", fewColumns}, 1, "the result has no column actor, action, target, errorcode"},
