@@ -117,6 +117,10 @@ func AddNagChecks(scope constructs.IConstruct) {
 		Verbose: jsii.Bool(true),
 		Reports: jsii.Bool(false),
 	}), nil)
+	awscdk.Aspects_Of(scope).Add(cdknag.NewNIST80053R5Checks(&cdknag.NagPackProps{
+		Verbose: jsii.Bool(true),
+		Reports: jsii.Bool(false),
+	}), nil)
 }
 
 func stackProps(description string) awscdk.StackProps {
