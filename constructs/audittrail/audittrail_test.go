@@ -18,21 +18,28 @@ func TestMain(m *testing.M) { cdktest.Main(m) }
 
 type built struct {
 	logs, accessLogs awss3.Bucket
-	trail            *audittrail.AuditTrail
-	// toImported writes to a bucket whose policy this app does not manage.
+	// key encrypts logs, and so the trail's files and log group.
+	key   awskms.Key
+	trail *audittrail.AuditTrail
+	// toImported writes to a bucket whose policy this app does not manage,
+	// without a key, under its own names.
 	toImported *audittrail.AuditTrail
 }
 
 var fixture = cdktest.Fixture[built]{Build: func(stack awscdk.Stack) built {
 	var b built
 	b.accessLogs = awss3.NewBucket(stack, jsii.String("AccessLogs"), nil)
-	b.logs = awss3.NewBucket(stack, jsii.String("Logs"), &awss3.BucketProps{ServerAccessLogsBucket: b.accessLogs})
+	b.key = awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	b.logs = awss3.NewBucket(stack, jsii.String("Logs"), &awss3.BucketProps{ServerAccessLogsBucket: b.accessLogs, EncryptionKey: b.key})
 	b.trail = audittrail.NewAuditTrail(stack, "Trail", &audittrail.AuditTrailProps{
 		Bucket:            b.logs,
 		ExcludeDataEvents: []awss3.IBucket{b.accessLogs},
 	})
 	b.toImported = audittrail.NewAuditTrail(stack, "ToImported", &audittrail.AuditTrailProps{
-		Bucket: awss3.Bucket_FromBucketName(stack, jsii.String("Imported"), jsii.String("org-trail-logs")),
+		Bucket:       awss3.Bucket_FromBucketName(stack, jsii.String("Imported"), jsii.String("org-trail-logs")),
+		TrailName:    "org-trail",
+		LogGroupName: "org/cloudtrail",
+		LogRetention: awslogs.RetentionDays_ONE_YEAR,
 	})
 	return b
 }}
@@ -109,7 +116,7 @@ func TestTrailWaitsForItsDeliveryStatements(t *testing.T) {
 // TestTrailToAnImportedBucketBuildsWithoutAPolicyToWaitFor covers a bucket
 // from outside the app: the trail still writes to it and excludes it.
 func TestTrailToAnImportedBucketBuildsWithoutAPolicyToWaitFor(t *testing.T) {
-	_, _, tmpl := fixture.Get(t)
+	b, _, tmpl := fixture.Get(t)
 	imported := map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":s3:::org-trail-logs"}}}
 	cdktest.Assert(t, "trail to imported bucket", func() {
 		tmpl.HasResource(jsii.String("AWS::CloudTrail::Trail"), assertions.Match_ObjectLike(&map[string]any{
@@ -117,7 +124,8 @@ func TestTrailToAnImportedBucketBuildsWithoutAPolicyToWaitFor(t *testing.T) {
 				"S3BucketName":           "org-trail-logs",
 				"AdvancedEventSelectors": assertions.Match_ArrayWith(&[]any{dataSelector(map[string]any{"Fn::Sub": []any{"${Arn}/", map[string]any{"Arn": imported}}})}),
 			}),
-			"DependsOn": assertions.Match_Absent(),
+			// Only the role's policy, which the trail checks it may use.
+			"DependsOn": []any{cdktest.LogicalID(b.toImported.LogsRole.Node().TryFindChild(jsii.String("Policy")).(awsiam.ManagedPolicy))},
 		}))
 	})
 }
