@@ -82,8 +82,10 @@ type AuditTrail struct {
 	Trail awscloudtrail.CfnTrail
 	// LogGroup receives the trail's events, encrypted with Key.
 	LogGroup awslogs.LogGroup
-	// LogsRole is the role CloudTrail assumes to write to LogGroup.
-	LogsRole awsiam.Role
+	// LogsRole is the role CloudTrail assumes to write to LogGroup, with
+	// the permissions of LogsPolicy.
+	LogsRole   awsiam.Role
+	LogsPolicy awsiam.ManagedPolicy
 	// Key encrypts the log files and LogGroup; nil when none was given and
 	// the bucket has none.
 	Key awskms.IKey
@@ -147,7 +149,7 @@ func NewAuditTrail(scope constructs.Construct, id string, props *AuditTrailProps
 	// trail must wait until it is attached, which a DependsOn on this one
 	// resource says.
 	const streams = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:%s:log-stream:${AWS::AccountId}_CloudTrail_${AWS::Region}*"
-	logsPolicy := awsiam.NewManagedPolicy(c, jsii.String("LogsPolicy"), &awsiam.ManagedPolicyProps{
+	t.LogsPolicy = awsiam.NewManagedPolicy(c, jsii.String("LogsPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Lets CloudTrail write the events of trail " + name + " to log group " + groupName),
 		Roles:       &[]awsiam.IRole{t.LogsRole},
 		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -156,7 +158,7 @@ func NewAuditTrail(scope constructs.Construct, id string, props *AuditTrailProps
 			Resources: &[]*string{awscdk.Fn_Sub(jsii.String(fmt.Sprintf(streams, groupName)), nil)},
 		})},
 	})
-	cdknag.NagSuppressions_AddResourceSuppressions(logsPolicy, &[]*cdknag.NagPackSuppression{{
+	cdknag.NagSuppressions_AddResourceSuppressions(t.LogsPolicy, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
 		Reason:    jsii.String("CloudTrail names its log streams ACCOUNT_CloudTrail_REGION, with a number appended when it needs several; the wildcard stays inside the trail's own log group."),
 		AppliesTo: &[]any{"Resource::" + strings.NewReplacer("${", "<", "}", ">").Replace(fmt.Sprintf(streams, groupName))},
@@ -205,7 +207,7 @@ func NewAuditTrail(scope constructs.Construct, id string, props *AuditTrailProps
 	if policy != nil {
 		trail.AddResourceDependency(policy, jsii.String("CloudTrail checks its write access when the trail is created"))
 	}
-	trail.AddResourceDependency(logsPolicy.Node().DefaultChild().(awscdk.CfnResource), jsii.String("CloudTrail checks that its role may write to the log group when the trail is created"))
+	trail.AddResourceDependency(t.LogsPolicy.Node().DefaultChild().(awscdk.CfnResource), jsii.String("CloudTrail checks that its role may write to the log group when the trail is created"))
 	t.Trail = trail
 	return t
 }
