@@ -346,6 +346,33 @@ func TestListedAccountsWriteUnderTheirOwnPrefixOnly(t *testing.T) {
 	}
 }
 
+// TestKeyOfTheSharedArchiveLeavesThisAccountToItsOwnStatements lists this
+// account among the delivery accounts: the key's statement for them still
+// leaves it out, since this account's trail and deliveries have narrower
+// statements (source ARNs) of their own.
+func TestKeyOfTheSharedArchiveLeavesThisAccountToItsOwnStatements(t *testing.T) {
+	b, _, tmpl := fixture.Get(t)
+	template := cdktest.TemplateJSON(tmpl)
+	const self, other = "111122223333", "444455556666"
+	r, err := iamsim.NewResolver(template, iamsim.Deployment{Account: self, Parameters: map[string]string{"Accounts": other + "," + self}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := keyPolicy(t, r, template, b.shared.Key)
+	for _, principal := range []string{logarchive.CloudTrailPrincipal, logarchive.LogDeliveryPrincipal} {
+		for account, want := range map[string]bool{other: true, self: false} {
+			got, err := iamsim.Allows(key, iamsim.Request{Principal: principal, Action: "kms:GenerateDataKey", Resource: "arn:aws:kms:us-east-1:111122223333:key/k",
+				Context: map[string]string{"aws:SourceAccount": account}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("%s for %s: allowed=%v, want %v", principal, account, got, want)
+			}
+		}
+	}
+}
+
 // bucketPolicy returns the resolved policy document of bucket's policy.
 func bucketPolicy(t *testing.T, r *iamsim.Resolver, template map[string]any, bucket awss3.IBucket) any {
 	t.Helper()
