@@ -22,6 +22,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/keypolicy"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/nagreason"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/validate"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
 )
@@ -83,9 +84,9 @@ type AuditTrail struct {
 	// LogGroup receives the trail's events, encrypted with Key.
 	LogGroup awslogs.LogGroup
 	// LogsRole is the role CloudTrail assumes to write to LogGroup, with
-	// the permissions of LogsPolicy.
+	// the permissions of LogsPolicy, its default policy.
 	LogsRole   awsiam.Role
-	LogsPolicy awsiam.ManagedPolicy
+	LogsPolicy awsiam.Policy
 	// Key encrypts the log files and LogGroup; nil when none was given and
 	// the bucket has none.
 	Key awskms.IKey
@@ -145,24 +146,21 @@ func NewAuditTrail(scope constructs.Construct, id string, props *AuditTrailProps
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String(logarchive.CloudTrailPrincipal), nil),
 		Description: jsii.String("CloudTrail delivers the events of trail " + name + " to log group " + groupName),
 	})
-	// A managed policy rather than the role's default (inline) policy: the
-	// trail must wait until it is attached, which a DependsOn on this one
-	// resource says.
 	const streams = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:%s:log-stream:${AWS::AccountId}_CloudTrail_${AWS::Region}*"
-	t.LogsPolicy = awsiam.NewManagedPolicy(c, jsii.String("LogsPolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("Lets CloudTrail write the events of trail " + name + " to log group " + groupName),
-		Roles:       &[]awsiam.IRole{t.LogsRole},
-		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("WriteTrailEvents"),
-			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-			Resources: &[]*string{awscdk.Fn_Sub(jsii.String(fmt.Sprintf(streams, groupName)), nil)},
-		})},
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(t.LogsPolicy, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("CloudTrail names its log streams ACCOUNT_CloudTrail_REGION, with a number appended when it needs several; the wildcard stays inside the trail's own log group."),
-		AppliesTo: &[]any{"Resource::" + strings.NewReplacer("${", "<", "}", ">").Replace(fmt.Sprintf(streams, groupName))},
-	}}, jsii.Bool(false))
+	t.LogsRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("WriteTrailEvents"),
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: &[]*string{awscdk.Fn_Sub(jsii.String(fmt.Sprintf(streams, groupName)), nil)},
+	}))
+	t.LogsPolicy = t.LogsRole.Node().FindChild(jsii.String("DefaultPolicy")).(awsiam.Policy)
+	cdknag.NagSuppressions_AddResourceSuppressions(t.LogsRole, &[]*cdknag.NagPackSuppression{
+		{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String("CloudTrail names its log streams ACCOUNT_CloudTrail_REGION, with a number appended when it needs several; the wildcard stays inside the trail's own log group."),
+			AppliesTo: &[]any{"Resource::" + strings.NewReplacer("${", "<", "}", ">").Replace(fmt.Sprintf(streams, groupName))},
+		},
+		{Id: jsii.String("NIST.800.53.R5-IAMNoInlinePolicy"), Reason: jsii.String(nagreason.InlinePolicy)},
+	}, jsii.Bool(true))
 
 	if t.Key != nil {
 		t.allowKeyUse(trailArn, groupArn)
@@ -207,6 +205,8 @@ func NewAuditTrail(scope constructs.Construct, id string, props *AuditTrailProps
 	if policy != nil {
 		trail.AddResourceDependency(policy, jsii.String("CloudTrail checks its write access when the trail is created"))
 	}
+	// The trail refers to the role, not to its policy, which CloudFormation
+	// attaches as a resource of its own.
 	trail.AddResourceDependency(t.LogsPolicy.Node().DefaultChild().(awscdk.CfnResource), jsii.String("CloudTrail checks that its role may write to the log group when the trail is created"))
 	t.Trail = trail
 	return t

@@ -175,7 +175,7 @@ func TestTrailEncryptsWithTheKeyAndAlsoDeliversToItsLogGroup(t *testing.T) {
 				"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"Service": "cloudtrail.amazonaws.com"},
 			}}}),
 		}))
-		tmpl.HasResourceProperties(jsii.String("AWS::IAM::ManagedPolicy"), assertions.Match_ObjectLike(&map[string]any{
+		tmpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), assertions.Match_ObjectLike(&map[string]any{
 			"Roles": []any{cdktest.Ref(b.trail.LogsRole)},
 			"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": []any{map[string]any{
 				"Sid": "WriteTrailEvents", "Effect": "Allow", "Action": []any{"logs:CreateLogStream", "logs:PutLogEvents"},
@@ -261,7 +261,7 @@ func ExampleNewAuditTrail() {
 	audittrail.NewAuditTrail(stack, "Trail", &audittrail.AuditTrailProps{Bucket: logs})
 
 	template := assertions.Template_FromStack(stack, nil)
-	for _, typ := range []string{"AWS::CloudTrail::Trail", "AWS::S3::BucketPolicy", "AWS::Logs::LogGroup", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy"} {
+	for _, typ := range []string{"AWS::CloudTrail::Trail", "AWS::S3::BucketPolicy", "AWS::Logs::LogGroup", "AWS::IAM::Role", "AWS::IAM::Policy"} {
 		fmt.Println(typ, len(*template.FindResources(jsii.String(typ), nil)))
 	}
 	// Output:
@@ -269,5 +269,5 @@ func ExampleNewAuditTrail() {
 	// AWS::S3::BucketPolicy 1
 	// AWS::Logs::LogGroup 1
 	// AWS::IAM::Role 1
-	// AWS::IAM::ManagedPolicy 1
+	// AWS::IAM::Policy 1
 }

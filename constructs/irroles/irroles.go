@@ -32,6 +32,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/nagreason"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/validate"
 )
 
@@ -304,8 +305,7 @@ func suppress(r *IncidentResponseRoles) {
 	}
 	// The grants of the constructs a role works with go to the role's
 	// default policy, an inline policy of that one role.
-	inline := &cdknag.NagPackSuppression{Id: jsii.String("NIST.800.53.R5-IAMNoInlinePolicy"),
-		Reason: jsii.String("Each of these policies belongs to exactly one role, is written by the grants of the constructs the role works with, and is versioned and reviewed with the template; AWS recommends inline policies for such a one-to-one relationship, and a customer managed policy could be attached elsewhere.")}
+	inline := &cdknag.NagPackSuppression{Id: jsii.String("NIST.800.53.R5-IAMNoInlinePolicy"), Reason: jsii.String(nagreason.InlinePolicy)}
 	add(r.Analyst, inline,
 		&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM4"), AppliesTo: managed("ReadOnlyAccess", "AWSCloudShellFullAccess"),
 			Reason: jsii.String("An analyst investigates the whole account: AWS keeps ReadOnlyAccess current with every new service, and CloudShell is where the playbook commands run.")},
