@@ -134,9 +134,10 @@ func NewLogArchive(scope constructs.Construct, id string, props *LogArchiveProps
 
 // keyAdministration is what the account's administrators, and CloudFormation
 // acting for them, may do with a key of the archive: read, change and delete
-// it and its policy (the handler permissions of AWS::KMS::Key), and no
-// cryptographic operation. Keeping PutKeyPolicy with the account is also
-// what KMS requires, so the key cannot become unmanageable.
+// it and its policy (the handler permissions of AWS::KMS::Key), cancel a
+// deletion, list and revoke grants, and no cryptographic operation. Keeping
+// PutKeyPolicy with the account is also what KMS requires, so the key cannot
+// become unmanageable.
 var keyAdministration = []string{
 	"kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:ListKeyPolicies",
 	"kms:GetKeyRotationStatus", "kms:EnableKeyRotation", "kms:DisableKeyRotation",
