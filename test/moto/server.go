@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,6 +64,10 @@ type Server struct {
 	dir     string
 	awsPath string
 	envs    atomic.Int64
+
+	wrapOnce sync.Once
+	wrapDir  string       // the AWS CLI wrapper's directory (calls.go)
+	served   atomic.Int64 // scripts' calls run in-process (serve.go)
 }
 
 // errPortTaken reports that the server could not bind the port picked for it.
@@ -199,12 +204,19 @@ func readTail(path string, max int) string {
 // Env returns an environment for the AWS CLI that reaches only this server,
 // signing with the given access key. Each call gets its own empty AWS CLI
 // config and credentials files in a temporary directory, so profiles that a
-// test writes stay in that environment and never touch ~/.aws.
+// test writes stay in that environment and never touch ~/.aws. First on its
+// PATH is a wrapper around the AWS CLI that counts the calls of a script run
+// with CountScriptCalls and runs them in-process where it can (calls.go,
+// serve.go).
 func (s *Server) Env(accessKeyID, secretKey string) []string {
 	dir := filepath.Join(s.dir, fmt.Sprintf("aws-%d", s.envs.Add(1)))
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		// Errorf, not Fatalf: Env may run on a subtest's goroutine.
 		s.tb.Errorf("creating the AWS CLI config directory: %v", err)
+	}
+	path := os.Getenv("PATH")
+	if wrap := s.cliPath(); wrap != "" {
+		path = wrap + string(os.PathListSeparator) + path
 	}
 	return []string{
 		"AWS_ENDPOINT_URL=" + s.URL,
@@ -216,7 +228,7 @@ func (s *Server) Env(accessKeyID, secretKey string) []string {
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_PAGER=",
-		"PATH=" + os.Getenv("PATH"),
+		"PATH=" + path,
 		// The real HOME, so that an AWS CLI installed with pip --user still
 		// finds its modules; the two files above keep it out of ~/.aws.
 		"HOME=" + os.Getenv("HOME"),
@@ -258,7 +270,8 @@ func WithEnv(env []string, set ...string) []string {
 
 // AWS runs the AWS CLI with env and --output json, and returns its standard
 // output. The error carries the CLI's standard error. env must point at this
-// server (see Env).
+// server (see Env). The command runs in-process where it can (see cli.go)
+// and counts as one of t's own calls (calls.go).
 func (s *Server) AWS(t testing.TB, env []string, args ...string) (string, error) {
 	t.Helper()
 	if got := Getenv(env, "AWS_ENDPOINT_URL"); got != s.URL {
@@ -267,20 +280,43 @@ func (s *Server) AWS(t testing.TB, env []string, args ...string) (string, error)
 	if s.awsPath == "" {
 		t.Fatal("the AWS CLI (aws) is not on PATH; install it (pip install awscli, or AWS CLI v2)")
 	}
+	tallyOf(t).own.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, s.awsPath, append(args[:len(args):len(args)], "--output", "json")...)
-	cmd.Env = env
-	cmd.Dir = s.dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	args = append(args[:len(args):len(args)], "--output", "json")
+	stdout, stderr, code, err := clis.run(ctx, s.awsPath, args, env, s.dir)
+	if errors.Is(err, errFallBack) {
+		fallBackNoted.Do(func() { t.Logf("%v: running aws once per call", err) })
+		stdout, stderr, code, err = s.execAWS(ctx, env, args)
+	}
+	if err == nil && code != 0 {
+		err = fmt.Errorf("exit status %d", code)
+	}
+	if err != nil {
 		// Name the operation, not every argument: arguments can be long
 		// policy documents.
-		return stdout.String(), fmt.Errorf("aws %s: %w: %s", operation(args), err, strings.TrimSpace(stderr.String()))
+		return stdout, fmt.Errorf("aws %s: %w: %s", operation(args), err, strings.TrimSpace(stderr))
 	}
-	return stdout.String(), nil
+	return stdout, nil
+}
+
+// fallBackNoted makes the test log once why the AWS CLI runs as a process.
+var fallBackNoted sync.Once
+
+// execAWS runs the AWS CLI as a process of its own.
+func (s *Server) execAWS(ctx context.Context, env, args []string) (stdout, stderr string, code int, err error) {
+	cmd := exec.CommandContext(ctx, s.awsPath, args...)
+	cmd.Env = env
+	cmd.Dir = s.dir
+	var out, errOut bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &errOut
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.Exited() {
+		code, err = exit.ExitCode(), nil
+	}
+	return out.String(), errOut.String(), code, err
 }
 
 // operation returns the service and operation named in args.
