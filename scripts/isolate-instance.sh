@@ -133,18 +133,18 @@ if [[ -z "$group_id" || "$group_id" == None ]]; then
 else
   echo "security group $group_id ($group_name): reused"
 fi
-# The group's rules, both directions in one call; what was removed is read
-# back until it is gone.
-if ! group="$(awsx ec2 describe-security-groups --group-ids "$group_id" --query 'SecurityGroups[0]')"; then
+# rules DIRECTION: the group's IpPermissions or IpPermissionsEgress, as JSON.
+rules() {
+  awsx ec2 describe-security-groups --group-ids "$group_id" --query "SecurityGroups[0].$1"
+}
+if ! ingress="$(rules IpPermissions)" || ! egress="$(rules IpPermissionsEgress)"; then
   aws_die "cannot read the rules of security group $group_id"
 fi
-ingress="$(jq -c '.IpPermissions // []' <<<"$group")"
-egress="$(jq -c '.IpPermissionsEgress // []' <<<"$group")"
-if [[ "$ingress" != "[]" ]] &&
+if [[ "$(jq 'length' <<<"$ingress")" != 0 ]] &&
   ! awsx ec2 revoke-security-group-ingress --group-id "$group_id" --ip-permissions "$ingress" >/dev/null; then
   aws_die "cannot remove the inbound rules of security group $group_id"
 fi
-if [[ "$egress" != "[]" ]] &&
+if [[ "$(jq 'length' <<<"$egress")" != 0 ]] &&
   ! awsx ec2 revoke-security-group-egress --group-id "$group_id" --ip-permissions "$egress" >/dev/null; then
   aws_die "cannot remove the outbound rules of security group $group_id"
 fi
@@ -153,7 +153,7 @@ no_rules() {
   group="$(awsx ec2 describe-security-groups --group-ids "$group_id" --query 'SecurityGroups[0]')" || return 1
   jq -e '(.IpPermissions | length) == 0 and (.IpPermissionsEgress | length) == 0' <<<"$group" >/dev/null
 }
-if [[ "$ingress$egress" != "[][]" ]] && ! retry "$verify_attempts" no_rules; then
+if ! retry "$verify_attempts" no_rules; then
   aws_die "security group $group_id still has rules"
 fi
 echo "security group $group_id: no inbound and no outbound rules"
