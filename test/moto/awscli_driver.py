@@ -1,7 +1,9 @@
 # The AWS CLI (v1) kept running for test/moto (see cli.go): one Python
 # process answers many commands, so a test's own calls do not each pay the
-# CLI's start-up (about half a second of CPU). The scripts under test still
-# run the real `aws`.
+# CLI's start-up (about half a second of CPU). The scripts under test reach
+# it through serve.go; a command that may read standard input runs as the
+# real `aws` (cli.go, readsStdin), since this process's standard input
+# carries the requests.
 #
 # Protocol: one JSON request a line on stdin,
 #   {"args": ["ec2", "describe-vpcs", ...], "env": ["KEY=VALUE", ...], "dir": "/path"}

@@ -31,12 +31,19 @@ const callsVar = "IR_TEST_AWS_CALLS"
 // cliScript is the aws that Env puts first on PATH: it counts the call,
 // then runs it in-process through the server (serve.go), or runs the real
 // AWS CLI when the test process or the caller's environment has
-// IR_TEST_AWS_CLI=process, or when there is no in-process AWS CLI.
+// IR_TEST_AWS_CLI=process, when there is no in-process AWS CLI, or when an
+// argument may read standard input (readsStdin's patterns), which only the
+// real CLI, started by the caller, can read.
 const cliScript = `#!/usr/bin/env bash
 # The AWS CLI as the scripts under test see it: see test/moto/calls.go.
 if [[ -n "${IR_TEST_AWS_CALLS:-}" ]]; then
   printf '%%s %%s\n' "${1:-}" "${2:-}" >>"$IR_TEST_AWS_CALLS"
 fi
+for arg in "$@"; do
+  case "$arg" in
+    -|*/dev/stdin*|*/dev/fd/*|*/proc/self/fd/*) exec %[1]q "$@" ;;
+  esac
+done
 if [[ -n %[2]q && "${IR_TEST_AWS_CLI:-}" != process ]]; then
   IR_TEST_AWS_SERVE=%[2]q exec %[3]q "$@"
 fi
@@ -104,11 +111,11 @@ func (s *Server) cliPath() string {
 		dir := filepath.Join(s.dir, "bin")
 		script := fmt.Sprintf(cliScript, s.awsPath, socket, self)
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			s.tb.Errorf("writing the AWS CLI wrapper: %v", err)
+			s.errorf("writing the AWS CLI wrapper: %v", err)
 			return
 		}
 		if err := os.WriteFile(filepath.Join(dir, "aws"), []byte(script), 0o755); err != nil {
-			s.tb.Errorf("writing the AWS CLI wrapper: %v", err)
+			s.errorf("writing the AWS CLI wrapper: %v", err)
 			return
 		}
 		s.wrapDir = dir

@@ -86,6 +86,10 @@ func (p *driverPool) run(ctx context.Context, awsPath string, args, env []string
 	if !p.usable(awsPath) {
 		return "", "", 0, p.err
 	}
+	if readsStdin(args) {
+		// A driver's standard input carries its requests.
+		return "", "", 0, fmt.Errorf("%w: an argument may read standard input", errFallBack)
+	}
 	var d *driver
 	select {
 	case d = <-p.slots:
@@ -106,6 +110,19 @@ func (p *driverPool) run(ctx context.Context, awsPath string, args, env []string
 	}
 	p.slots <- d
 	return ans.Stdout, ans.Stderr, ans.Code, nil
+}
+
+// readsStdin reports whether an argument may make the AWS CLI read its
+// standard input: "-" (as in aws s3 cp - s3://...), or a file:// or
+// fileb:// parameter naming it. The wrapper script (calls.go) matches the
+// same patterns.
+func readsStdin(args []string) bool {
+	for _, a := range args {
+		if a == "-" || strings.Contains(a, "/dev/stdin") || strings.Contains(a, "/dev/fd/") || strings.Contains(a, "/proc/self/fd/") {
+			return true
+		}
+	}
+	return false
 }
 
 // usable reports whether drivers can run the AWS CLI at awsPath; the first

@@ -23,6 +23,7 @@ func TestAWSCLIRunsInProcessAsItWouldAsAProcess(t *testing.T) {
 		t.Skipf("no in-process AWS CLI here (%v): every call runs aws as a process", clis.err)
 	}
 	s.MustAWS(t, env, "iam", "create-user", "--user-name", "someone")
+	s.MustAWS(t, env, "s3api", "create-bucket", "--bucket", "piped")
 
 	commands := map[string][]string{
 		"Succeeds":        {"iam", "get-user", "--user-name", "someone", "--query", "User.UserName"},
@@ -53,6 +54,8 @@ func TestAWSCLIRunsInProcessAsItWouldAsAProcess(t *testing.T) {
 		script := `aws iam get-user --user-name someone --query User.UserName --output text
 aws iam get-user --user-name nobody || echo "exit $?"
 IR_TEST_AWS_CLI=process aws iam get-user --user-name someone --query User.UserName --output text
+printf 'from standard input\n' | aws s3 cp - s3://piped/object
+aws s3 cp s3://piped/object -
 `
 		var counted []string
 		served := s.served.Load()
@@ -65,7 +68,7 @@ IR_TEST_AWS_CLI=process aws iam get-user --user-name someone --query User.UserNa
 			if err := cmd.Run(); err != nil {
 				t.Fatalf("%v\n%s", err, stderr.String())
 			}
-			if got, want := stdout.String(), "someone\nexit 255\nsomeone\n"; got != want {
+			if got, want := stdout.String(), "someone\nexit 255\nsomeone\nfrom standard input\n"; got != want {
 				t.Errorf("stdout %q, want %q\nstderr: %s", got, want, stderr.String())
 			}
 			if !strings.Contains(stderr.String(), "NoSuchEntity") {
@@ -73,11 +76,11 @@ IR_TEST_AWS_CLI=process aws iam get-user --user-name someone --query User.UserNa
 			}
 			counted = append(counted, fmt.Sprint(tallyOf(t).scripts()))
 		})
-		if want := []string{"3"}; fmt.Sprint(counted) != fmt.Sprint(want) {
+		if want := []string{"5"}; fmt.Sprint(counted) != fmt.Sprint(want) {
 			t.Errorf("counted %v calls, want %v", counted, want)
 		}
 		if got := s.served.Load() - served; got != 2 {
-			t.Errorf("%d calls were served in-process, want 2 (the third asked for the real aws)", got)
+			t.Errorf("%d calls were served in-process, want 2 (the third asked for the real aws, the last two name standard input or output, -)", got)
 		}
 	})
 }
@@ -103,5 +106,27 @@ func TestDriverPoolFallsBackWithoutAwscli(t *testing.T) {
 	_, _, _, err := p.run(context.Background(), fake, []string{"sts", "get-caller-identity"}, nil, dir)
 	if !errors.Is(err, errFallBack) {
 		t.Errorf("error %v, want one that wraps errFallBack", err)
+	}
+}
+
+// A driver's standard input carries its requests, so a command that may
+// read standard input must not run in one.
+func TestCommandsThatMayReadStandardInputRunAsProcesses(t *testing.T) {
+	for args, want := range map[string]bool{
+		"s3 cp - s3://bucket/key":                                      true,
+		"iam create-policy --policy-document file:///dev/stdin":        true,
+		"ec2 run-instances --user-data fileb:///dev/fd/0":              true,
+		"iam get-user --cli-input-json file:///proc/self/fd/0":         true,
+		"s3 cp s3://bucket/key /tmp/copy":                              false,
+		"ec2 run-instances --user-data file://crypto-mining-user-data": false,
+	} {
+		if got := readsStdin(strings.Fields(args)); got != want {
+			t.Errorf("readsStdin(%s) = %t, want %t", args, got, want)
+		}
+	}
+	p := newDriverPool(1)
+	p.once.Do(func() {}) // usable, without a driver to start
+	if _, _, _, err := p.run(context.Background(), "aws", []string{"s3", "cp", "-", "s3://bucket/key"}, nil, t.TempDir()); !errors.Is(err, errFallBack) {
+		t.Errorf("a command reading standard input: error %v, want one that wraps errFallBack", err)
 	}
 }

@@ -73,7 +73,7 @@ func cliClient(socket string, args []string) int {
 // serveCLI starts serving AWS CLI commands for this server's scripts on a
 // Unix socket in a private directory, and returns the socket's path; ""
 // if the commands cannot run in-process here, or the test process asks for
-// the real AWS CLI. It stops when the test that started the server ends.
+// the real AWS CLI. It stops when the server does.
 func (s *Server) serveCLI() string {
 	if cliMode == "process" || !clis.usable(s.awsPath) {
 		return ""
@@ -89,7 +89,7 @@ func (s *Server) serveCLI() string {
 		os.RemoveAll(dir)
 		return ""
 	}
-	s.tb.Cleanup(func() {
+	s.onClose(func() {
 		l.Close()
 		os.RemoveAll(dir)
 	})
