@@ -35,9 +35,10 @@
 // its own. Names that are global in AWS (S3 buckets) are global on the
 // emulator too: put the account ID or the run ID in them.
 //
-// The tests mostly wait for other processes (moto_server, the AWS CLI, the
-// scripts), so TestMain runs 4 x GOMAXPROCS of them at once unless
-// -parallel says otherwise.
+// The tests mostly wait for other processes (moto_server, the in-process
+// AWS CLI, the scripts), so TestMain runs 4 x GOMAXPROCS of them at once
+// unless -parallel says otherwise; with IR_TEST_AWS_CLI=process, where
+// every call is half a second of CPU, go test's default (GOMAXPROCS).
 //
 // The AWS CLI, the test's own calls and the scripts' alike, runs in a few
 // long-lived processes (test/moto, cli.go and serve.go): a call costs tens
@@ -70,7 +71,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	flag.Parse()
-	parallelByDefault(4 * runtime.GOMAXPROCS(0))
+	if os.Getenv("IR_TEST_AWS_CLI") != "process" {
+		parallelByDefault(4 * runtime.GOMAXPROCS(0))
+	}
 	code := m.Run()
 	emulator.Close()
 	os.Exit(code)
