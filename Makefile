@@ -66,9 +66,11 @@ TEST_TIMEOUT := 85m
 # binary synthesizes several times). The check stays where it decides:
 # drift below synthesizes through the CLI with it, as make synth does, and
 # cdk.json makes its findings errors. The tests skip it (CDK_VALIDATION);
-# cdk-nag's checks still run in every synthesis.
+# cdk-nag's checks still run in every synthesis. bench-test runs the tests
+# the same way.
+TEST_ENV := CDK_VALIDATION=false
 unit:
-	CDK_VALIDATION=false go test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(TEST_ENV) go test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 ## drift: the committed templates must equal a fresh synth through the CLI.
 drift: setup
@@ -106,7 +108,7 @@ bench-synth: setup
 
 bench-test: setup tools
 	go build -o .build/bench ./test/bench
-	go test -count=1 -timeout $(TEST_TIMEOUT) -json -exec "$(CURDIR)/.build/bench exec" $(PKGS) >.build/bench-test.json || true
+	$(TEST_ENV) go test -count=1 -timeout $(TEST_TIMEOUT) -json -exec "$(CURDIR)/.build/bench exec" $(PKGS) >.build/bench-test.json || true
 	.build/bench report .build/bench-test.json
 
 check-stack:
