@@ -572,6 +572,8 @@ need($doc; "incident_id"; ""; "an incident ID"; type == "string" and test("^[A-Z
 need($doc; "bucket"; ""; "an S3 bucket name"; type == "string" and test("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")),
 need($doc; "principal_arn"; ""; "the ARN of the IAM role or user that keeps access";
      type == "string" and test("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/")),
+need($doc; "lockdown_policy"; ""; "the lockdown bucket policy as a JSON string";
+     type == "string" and ((fromjson? | type) == "object")),
 need($doc; "before"; ""; "an object: the bucket's policy as it was"; type == "object"),
 (($doc.before | objects) as $b
  | need($b; "policy"; "before."; "null (no policy) or a bucket policy as a JSON string";

@@ -175,8 +175,17 @@ func principalMatches(p any, caller string) bool {
 
 // conditionMatches evaluates one key of one condition operator: the key
 // must be in the request (no ...IfExists operator is implemented) and match
-// any of the values.
+// any of the values. A negated ARN operator (ArnNotEquals, ArnNotLike)
+// matches when the key is absent or matches none of the values, as IAM
+// evaluates negated operators.
 func conditionMatches(op string, ctx map[string]string, key string, values []string) (bool, error) {
+	if positive, ok := strings.CutPrefix(op, "ArnNot"); ok && (positive == "Equals" || positive == "Like") {
+		if _, present := ctx[key]; !present {
+			return true, nil
+		}
+		match, err := conditionMatches("Arn"+positive, ctx, key, values)
+		return !match, err
+	}
 	var match func(want, got string) bool
 	switch op {
 	case "StringEquals":
