@@ -292,6 +292,10 @@ protection="$(tr '[:upper:]' '[:lower:]' <<<"$protection")"
 want_protection="$(jq -r '.termination_protection' <<<"$before")"
 if [[ "$protection" == "$want_protection" ]]; then
   echo "instance $instance_id: termination protection $protection as before"
+elif [[ "$protection" != true ]]; then
+  # Isolation turns it on and never off: someone turned it off since.
+  warn "instance $instance_id has termination protection $protection, neither the isolation's nor the earlier $want_protection: someone changed it since; left as it is"
+  left+=("termination protection")
 else
   # Isolation turned it on; it was off before.
   if ! awsx ec2 modify-instance-attribute --instance-id "$instance_id" --no-disable-api-termination; then

@@ -573,11 +573,11 @@ need($doc; "bucket"; ""; "an S3 bucket name"; type == "string" and test("^[a-z0-
 need($doc; "principal_arn"; ""; "the ARN of the IAM role or user that keeps access";
      type == "string" and test("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/")),
 need($doc; "lockdown_policy"; ""; "the lockdown bucket policy as a JSON string";
-     type == "string" and ((fromjson? | type) == "object")),
+     type == "string" and (try (fromjson | type == "object") catch false)),
 need($doc; "before"; ""; "an object: the bucket's policy as it was"; type == "object"),
 (($doc.before | objects) as $b
  | need($b; "policy"; "before."; "null (no policy) or a bucket policy as a JSON string";
-        . == null or (type == "string" and ((fromjson? | type) == "object"))))
+        . == null or (type == "string" and (try (fromjson | type == "object") catch false))))
 JQ
       ;;
     *) echo empty ;;

@@ -61,14 +61,18 @@ func TestLockBucketAndRestoreItsPolicy(t *testing.T) {
 // bucketPolicy returns the bucket's policy text, "" if it has none.
 func bucketPolicy(t *testing.T, w *workshop, bucket string) string {
 	t.Helper()
-	out, err := w.s.AWS(t, w.env, "s3api", "get-bucket-policy", "--bucket", bucket, "--query", "Policy", "--output", "text")
+	out, err := w.s.AWS(t, w.env, "s3api", "get-bucket-policy", "--bucket", bucket)
 	if err != nil {
 		if strings.Contains(err.Error(), "NoSuchBucketPolicy") {
 			return ""
 		}
 		t.Fatalf("get-bucket-policy %s: %v", bucket, err)
 	}
-	return strings.TrimSuffix(out, "\n")
+	var got struct{ Policy string }
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("get-bucket-policy %s: %v", bucket, err)
+	}
+	return got.Policy
 }
 
 // lockdownState is what the tests read of a lockdown's state file.
@@ -234,6 +238,7 @@ func testLockdownBadInput(t *testing.T, w *workshop, account string) {
 	}
 	damaged := editState(t, string(b), func(st map[string]any) { st["lockdown_policy"] = "{not json" })
 	noBefore := editState(t, string(b), func(st map[string]any) { delete(st, "before") })
+	badBefore := editState(t, string(b), func(st map[string]any) { st["before"] = map[string]any{"policy": "[1]"} })
 	isolation := writeFile(t, "isolation.json", `{"response":"instance-isolation","state_version":1}`)
 	garbled := writeFile(t, "garbled.json", `{"response": "bucket-lock`)
 	existing := writeFile(t, "existing.json", string(b))
@@ -259,6 +264,7 @@ func testLockdownBadInput(t *testing.T, w *workshop, account string) {
 		{name: "RestoreMissingStateFile", script: "restore-bucket-policy.sh", args: []string{"-s", missing}, code: 1, want: "does not exist; nothing was changed"},
 		{name: "RestoreGarbledStateFile", script: "restore-bucket-policy.sh", args: []string{"-s", garbled}, code: 1, want: "it is not one JSON object"},
 		{name: "RestoreDamagedStateFile", script: "restore-bucket-policy.sh", args: []string{"-s", damaged}, code: 1, want: "lockdown_policy is '{not json'"},
+		{name: "RestoreStateFileWithAnArrayForPolicy", script: "restore-bucket-policy.sh", args: []string{"-s", badBefore}, code: 1, want: "before.policy is '[1]'"},
 		{name: "RestoreStateFileWithoutBefore", script: "restore-bucket-policy.sh", args: []string{"-s", noBefore}, code: 1, want: "before is missing"},
 		{name: "RestoreIsolationStateFile", script: "restore-bucket-policy.sh", args: []string{"-s", isolation}, code: 1,
 			want: "records an instance isolation, not bucket-lockdown: use restore-instance.sh for it"},

@@ -2,17 +2,22 @@ package simulation
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ir-workshop/incident-response-playbooks/test/moto"
 )
@@ -428,7 +433,7 @@ func testIsolateAloneInSubnet(t *testing.T, e *isoEnv) {
 		t.Fatal(err)
 	}
 	statePath := filepath.Join(dir, "isolation.json")
-	res := runScript(t, "", e.env, "isolate-instance.sh", "-i", id, "-n", incident, "-s", statePath, "-v", vpc)
+	res := runLong(t, "", e.env, "isolate-instance.sh", "-i", id, "-n", incident, "-s", statePath, "-v", vpc)
 	mustSucceed(t, res, "isolate-instance.sh")
 	st := readIsolationState(t, statePath)
 	isolated := e.view(t, id, tgArn)
@@ -481,7 +486,7 @@ func testIsolateAloneInSubnet(t *testing.T, e *isoEnv) {
 	}
 
 	// Again from the same state file: nothing to do, nothing changes.
-	again := runScript(t, "", e.env, "isolate-instance.sh", "-i", id, "-s", statePath)
+	again := runLong(t, "", e.env, "isolate-instance.sh", "-i", id, "-s", statePath)
 	mustSucceed(t, again, "isolate-instance.sh again with the same state file")
 	if !strings.Contains(again.stdout, "done earlier") {
 		t.Errorf("the second run does not say the steps were done:\n%s", again)
@@ -498,7 +503,7 @@ func testIsolateAloneInSubnet(t *testing.T, e *isoEnv) {
 	noStateFiles(t, elsewhere)
 
 	// Restore with the command the isolation printed, then again.
-	restored := paste(t, e.env, printedCommand(res.stdout, "put it back as it was with:"))
+	restored := runLong(t, "", e.env, "bash", "-c", printedCommand(res.stdout, "put it back as it was with:"))
 	mustSucceed(t, restored, "the restore command isolate-instance.sh printed")
 	after := e.view(t, id, tgArn)
 	// The incident tag stays, as a record.
@@ -510,7 +515,7 @@ func testIsolateAloneInSubnet(t *testing.T, e *isoEnv) {
 	if !strings.Contains(restored.stdout, "aws iam delete-role-policy --role-name iso-app-role --policy-name ir-revoke-sessions-"+id) {
 		t.Errorf("the restore does not say how to remove the revocation policy it keeps:\n%s", restored)
 	}
-	twice := runScript(t, "", e.env, "restore-instance.sh", "-s", statePath)
+	twice := runLong(t, "", e.env, "restore-instance.sh", "-s", statePath)
 	if twice.code != 0 || !strings.Contains(twice.stdout, "nothing to do") {
 		t.Errorf("restoring twice: want exit 0, nothing to do\n%s", twice)
 	}
@@ -560,7 +565,7 @@ func testIsolateInAutoScalingGroup(t *testing.T, e *isoEnv) {
 	}
 
 	statePath := filepath.Join(t.TempDir(), "isolation.json")
-	res := runScript(t, "", e.env, "isolate-instance.sh", "-i", id, "-n", incident, "-s", statePath)
+	res := runLong(t, "", e.env, "isolate-instance.sh", "-i", id, "-n", incident, "-s", statePath)
 	mustSucceed(t, res, "isolate-instance.sh")
 	st := readIsolationState(t, statePath)
 	isolated := e.view(t, id, tgArn)
@@ -580,7 +585,7 @@ func testIsolateInAutoScalingGroup(t *testing.T, e *isoEnv) {
 		t.Errorf("isolation in a shared subnet does not warn that tracked connections may go on:\n%s", res)
 	}
 
-	mustSucceed(t, runScript(t, "", e.env, "restore-instance.sh", "-s", statePath), "restore-instance.sh")
+	mustSucceed(t, runLong(t, "", e.env, "restore-instance.sh", "-s", statePath), "restore-instance.sh")
 	before.Tags[incidentTagKey] = incident
 	requireSameView(t, "after restore-instance.sh", before, e.view(t, id, tgArn))
 	if desired, ids := members(); desired != 2 || !sameSet(ids, []string{id, other}) {
@@ -717,6 +722,45 @@ func testIsolationBadInput(t *testing.T, e *isoEnv) {
 	if sent == 0 {
 		t.Errorf("moto recorded no request of an isolation or restore run")
 	}
+}
+
+// isolationTimeout bounds one isolate-instance.sh or restore-instance.sh
+// run in these tests: some forty AWS CLI calls one after the other, each
+// several seconds on a busy machine, more than scriptTimeout allows.
+const isolationTimeout = 12 * time.Minute
+
+// runLong runs scripts/name (or, for "bash", bash with args) in dir (a new
+// temporary directory if empty) with env, as runScript does, within
+// isolationTimeout.
+func runLong(t *testing.T, dir string, env []string, name string, args ...string) result {
+	t.Helper()
+	path := name
+	if name != "bash" {
+		path = mustAbs(t, filepath.Join(scriptsDir, name))
+	}
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), isolationTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = moto.WithEnv(env, "TMPDIR="+t.TempDir())
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	moto.OwnProcessGroup(cmd)
+	err := cmd.Run()
+	res := result{stdout: stdout.String(), stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("%s did not finish within %s\n%s", name, isolationTimeout, res)
+	case errors.As(err, &exit):
+		res.code = exit.ExitCode()
+	case err != nil:
+		t.Fatalf("running %s: %v", name, err)
+	}
+	return res
 }
 
 // policyJSON returns an IAM policy document as the AWS CLI prints it (an
