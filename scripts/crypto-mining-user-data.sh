@@ -11,13 +11,22 @@
 #     pool would;
 #   - a burst of long random subdomains of example.com (a domain reserved for
 #     documentation), the shape of data exfiltration over DNS.
-# It downloads, installs and runs no miner, opens no connection to a pool and
-# uses almost no CPU: only the DNS queries happen.
+# In the first of its rounds, it also opens one TCP connection to the first
+# IPv4 address of each pool that resolved, on a Stratum port, and closes it
+# at once: a handshake and a close, no byte of payload, so no login, no
+# work and no share. At most one connection a pool a minute, all side by
+# side, each given up after 3 seconds. Set connect_to_pools=false in the
+# beacon below (before launching) for lookups only.
+# It downloads, installs and runs no miner and uses almost no CPU.
 #
-# What GuardDuty should show, from the DNS logs it reads on its own:
+# What GuardDuty should show: from the DNS logs it reads on its own,
 # CryptoCurrency:EC2/BitcoinTool.B!DNS for the instance, and possibly
-# Trojan:EC2/DNSDataExfiltration. CloudTrail shows nothing of the queries
-# themselves (the Route 53 Resolver query logs of WorkshopStack do).
+# Trojan:EC2/DNSDataExfiltration; from the flow logs it reads on its own,
+# when a pool address is on its threat list, CryptoCurrency:EC2/BitcoinTool.B
+# (connect_to_pools=false: none). The workshop's VPC Flow Logs show each
+# connection attempt to a pool address and Stratum port. CloudTrail shows
+# nothing of the queries or connections themselves (the Route 53 Resolver
+# query logs of WorkshopStack show the queries).
 #
 # Undo: terminate the instance (scripts/undo-crypto-mining.sh).
 set -euo pipefail
@@ -28,9 +37,16 @@ install -d -m 0755 /usr/local/bin
 cat >"$beacon" <<'BEACON'
 #!/usr/bin/env bash
 # ir-workshop-dns-beacon: incident response workshop simulation. Resolves
-# mining pool domains and random subdomains so that GuardDuty sees crypto
-# mining and DNS exfiltration patterns. Mines nothing.
+# mining pool domains and random subdomains, and opens and at once closes a
+# connection to each pool, so that GuardDuty sees crypto mining and DNS
+# exfiltration patterns. Sends nothing to a pool; mines nothing.
 set -uo pipefail
+
+# true: connect to the pools and close (no payload); false: lookups only.
+connect_to_pools=true
+# Ports that mining pools listen on for Stratum; pool N gets port N modulo
+# the list.
+stratum_ports=(3333 4444 14444)
 
 pools=(
   pool.minexmr.com
@@ -54,19 +70,43 @@ resolve() {
   timeout 5 getent ahosts "$1" >/dev/null 2>&1 || true
 }
 
+# first_address NAME: the same lookup, printing the first IPv4 address of
+# the answer, if any.
+first_address() {
+  timeout 5 getent ahosts "$1" 2>/dev/null | awk '$1 ~ /^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$/ { print $1; exit }' || true
+}
+
+# probe ADDRESS PORT: bash opens a TCP connection when it opens the
+# descriptor and closes it when the shell exits: a handshake and a close,
+# nothing sent. Given up after 3 seconds; failures are ignored.
+probe() {
+  # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' probe "$1" "$2" >/dev/null 2>&1 || true
+}
+
 # random_label LENGTH: LENGTH/2 random bytes as hex, one DNS label (at most 63).
 random_label() {
   od -An -N"$(($1 / 2))" -tx1 /dev/urandom | tr -d ' \n'
 }
 
 for round in 1 2 3; do
-  for pool in "${pools[@]}"; do
-    resolve "$pool"
+  connections=0
+  for i in "${!pools[@]}"; do
+    if ((round == 1)) && [[ "$connect_to_pools" == true ]]; then
+      address="$(first_address "${pools[i]}")"
+      if [[ -n "$address" ]]; then
+        probe "$address" "${stratum_ports[i % ${#stratum_ports[@]}]}" &
+        connections=$((connections + 1))
+      fi
+    else
+      resolve "${pools[i]}"
+    fi
   done
+  wait
   for _ in 1 2 3 4 5 6 7 8 9 10; do
     resolve "$(random_label 62).$(random_label 40).$(random_label 20).example.com"
   done
-  logger -t ir-workshop-dns-beacon "round $round: resolved ${#pools[@]} mining pool names and 10 random subdomains"
+  logger -t ir-workshop-dns-beacon "round $round: resolved ${#pools[@]} mining pool names and 10 random subdomains; attempted $connections connections to pools (connect and close)"
   if ((round < 3)); then
     sleep 15
   fi

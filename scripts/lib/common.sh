@@ -19,14 +19,18 @@
 #                        simulation_at_exit (simulations),
 #                        undo_option and undo_begin (undo scripts: -s
 #                        STATE_FILE or -t RUN_ID), response_begin (response
-#                        scripts that tag with an incident ID)
+#                        scripts that tag with an incident ID), response_run
+#                        and response_state_create (response scripts that
+#                        record what they change, to put it back)
 #   the AWS CLI          awsx (profile, region, JSON output, errors kept for
 #                        aws_error, aws_error_is, aws_unreachable, aws_die),
 #                        awsx_key (signed with a key held in memory),
 #                        check_identity (credentials and region), partition
-#   IDs and tags         new_id, simulation_prefix, set_app_id, tag_list,
-#                        simulation_tags, incident_tags
+#   IDs and tags         new_id, simulation_prefix, response_prefix,
+#                        state_prefix, set_app_id, tag_list, simulation_tags,
+#                        incident_tags
 #   state files          simulation_resources (what a state file records),
+#                        state_checks (a response record's own fields),
 #                        require_new_state_file, state_create (exclusive),
 #                        state_set, state_append, state_status,
 #                        state_update, state_get, state_load (checks the
@@ -377,6 +381,52 @@ simulation_prefix() {
   esac
 }
 
+# response_prefix KIND: the prefix of the run IDs of a response script that
+# keeps a state file (what it changed, so that it can be put back): KIND is
+# instance-isolation (isolate-instance.sh) or bucket-lockdown
+# (lock-bucket.sh). Fails, printing nothing, for any other KIND.
+response_prefix() {
+  case "$1" in
+    instance-isolation) echo iso ;;
+    bucket-lockdown) echo lock ;;
+    *) return 1 ;;
+  esac
+}
+
+# state_prefix KIND: the run ID prefix of a simulation or of a response KIND.
+state_prefix() {
+  response_prefix "$1" || simulation_prefix "$1"
+}
+
+# state_kind_field KIND: the state file field that names KIND: "response"
+# for a response script's record, else "simulation".
+state_kind_field() {
+  if response_prefix "$1" >/dev/null; then
+    echo response
+  else
+    echo simulation
+  fi
+}
+
+# state_kind_phrase KIND: KIND in a sentence.
+state_kind_phrase() {
+  case "$1" in
+    instance-isolation) echo "an instance isolation" ;;
+    bucket-lockdown) echo "a bucket lockdown" ;;
+    *) echo "a $1 simulation" ;;
+  esac
+}
+
+# state_undo_script KIND: the script that undoes what a state file of KIND
+# records.
+state_undo_script() {
+  case "$1" in
+    instance-isolation) echo restore-instance.sh ;;
+    bucket-lockdown) echo restore-bucket-policy.sh ;;
+    *) echo "undo-$1.sh" ;;
+  esac
+}
+
 # set_app_id RUN_ID: makes every AWS CLI call send "app/ir-workshop-RUN_ID"
 # in its User-Agent, which CloudTrail records as userAgent.
 set_app_id() {
@@ -409,21 +459,23 @@ now() {
 # ---------------------------------------------------------------------------
 # State files
 #
-# A state file is one JSON object: simulation, state_version, run_id,
-# region, account_id, status (running, complete, failed, undone), times, and
-# "resources", what the run created, in the shape simulation_resources
-# gives. A run creates its state file exclusively before its first change
+# A state file is one JSON object: simulation (for a response script's
+# record, response: what it changed, as it was, to put it back),
+# state_version, run_id, region, account_id, status (running, complete,
+# failed, undone), times, and "resources", what the run created, in the shape
+# simulation_resources gives. A run creates its state file exclusively before its first change
 # (simulation_state_create), so two runs never share one. Every later write
 # goes to a temporary file in the same directory that then replaces the
 # state file (mv), so a crash leaves the previous or the next version, never
 # half of one.
 
-# simulation_resources SIMULATION: the "resources" of the simulation's state
-# files, as a JSON object: for each field, whether it is a list of names or
-# one name (or null until it exists), the pattern of a name, in which RUN_ID
-# and ACCOUNT stand for the run's ID and account, and what a name is, for
-# messages. simulation_state_create writes a new state file's resources
-# from it; state_load checks a state file against it.
+# simulation_resources KIND: the "resources" of the state files of a
+# simulation or response KIND, as a JSON object: for each field, whether it
+# is a list of names or one name (or null until it exists), the pattern of a
+# name, in which RUN_ID and ACCOUNT stand for the run's ID and account, and
+# what a name is, for messages. simulation_state_create and
+# response_state_create write a new state file's resources from it;
+# state_load checks a state file against it.
 simulation_resources() {
   case "$1" in
     credential-exposure)
@@ -443,7 +495,92 @@ JSON
     crypto-mining)
       echo '{"instance_ids": {"list": true, "pattern": "^i-[0-9a-f]{8,17}$", "what": "an instance ID"}}'
       ;;
+    instance-isolation)
+      # What isolation used or made: the shared isolation group and
+      # quarantine network ACL of the VPC, the subnets it put behind that
+      # ACL, the snapshots, the roles it gave a session revocation, and the
+      # evidence files next to the state file.
+      cat <<'JSON'
+{
+  "isolation_group": {"list": false, "pattern": "^sg-[0-9a-f]{8,17}$", "what": "a security group ID"},
+  "quarantine_acl": {"list": false, "pattern": "^acl-[0-9a-f]{8,17}$", "what": "a network ACL ID"},
+  "quarantined_subnets": {"list": true, "pattern": "^subnet-[0-9a-f]{8,17}$", "what": "a subnet ID"},
+  "snapshot_ids": {"list": true, "pattern": "^snap-[0-9a-f]{8,17}$", "what": "a snapshot ID"},
+  "revoked_roles": {"list": true, "pattern": "^[A-Za-z0-9+=,.@_-]{1,64}$", "what": "an IAM role name"},
+  "evidence_files": {"list": true, "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                     "what": "the name of a file next to the state file"}
+}
+JSON
+      ;;
+    bucket-lockdown)
+      # A lockdown creates nothing: it replaces the bucket's policy.
+      echo '{}'
+      ;;
     *) die "internal error: no simulation $1" ;;
+  esac
+}
+
+# state_checks KIND: a jq expression that names each problem of the fields
+# of KIND's state files other than the ones every state file has and
+# resources (state_load checks those). It sees $doc, the state file, and
+# need($object; $key; $prefix; $want; condition), which names a missing key
+# or a value for which the condition is false.
+state_checks() {
+  case "$1" in
+    instance-isolation)
+      cat <<'JQ'
+def id($prefix): type == "string" and test("^\($prefix)-[0-9a-f]{8,17}$");
+need($doc; "incident_id"; ""; "an incident ID"; type == "string" and test("^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$")),
+need($doc; "instance_id"; ""; "an instance ID such as i-0123456789abcdef0"; id("i")),
+need($doc; "vpc_id"; ""; "a VPC ID such as vpc-0123456789abcdef0"; id("vpc")),
+need($doc; "steps"; ""; "a list of the steps done"; type == "array" and all(.[]; type == "string")),
+need($doc; "revoked_before"; ""; "null or a time such as 2026-01-01T12:00:00Z";
+     . == null or (type == "string" and test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"))),
+need($doc; "options"; ""; "an object"; type == "object"),
+need($doc; "before"; ""; "an object: the instance as it was"; type == "object"),
+(($doc.options | objects) as $o
+ | need($o; "quarantine_acl"; "options."; "auto, always or never"; IN("auto", "always", "never")),
+   need($o; "keep_capacity"; "options."; "true or false"; type == "boolean"),
+   need($o; "revoke_all_sessions"; "options."; "true or false"; type == "boolean")),
+(($doc.before | objects) as $b
+ | need($b; "network_interfaces"; "before."; "a list of {id, groups}, one for each network interface";
+        type == "array" and length > 0
+        and all(.[]; type == "object" and (.id | id("eni")) and (.groups | type == "array" and all(.[]; id("sg"))))),
+   need($b; "subnets"; "before."; "a list of {subnet_id, network_acl_id, other_interfaces}";
+        type == "array" and length > 0
+        and all(.[]; type == "object" and (.subnet_id | id("subnet")) and (.network_acl_id | id("acl"))
+                     and (.other_interfaces | type == "array" and all(.[]; type == "string")))),
+   need($b; "termination_protection"; "before."; "true or false"; type == "boolean"),
+   need($b; "shutdown_behavior"; "before."; "stop or terminate"; IN("stop", "terminate")),
+   need($b; "auto_scaling_group"; "before."; "null, or {name, lifecycle_state, desired, min, max}";
+        . == null or (type == "object" and (.name | type == "string" and length > 0)
+                      and (.lifecycle_state | IN("InService", "Standby"))
+                      and ([.desired, .min, .max] | all(type == "number")))),
+   need($b; "target_groups"; "before."; "a list of {arn, id, port}";
+        type == "array" and all(.[]; type == "object" and (.arn | type == "string" and test(":targetgroup/"))
+                                and (.id | type == "string") and (.port | . == null or type == "number"))),
+   need($b; "load_balancers"; "before."; "a list of Classic Load Balancer names"; type == "array" and all(.[]; type == "string")),
+   need($b; "instance_profile_arn"; "before."; "null or an instance profile ARN";
+        . == null or (type == "string" and test("^arn:aws[a-z-]*:iam::[0-9]{12}:instance-profile/"))),
+   need($b; "roles"; "before."; "a list of IAM role names";
+        type == "array" and all(.[]; type == "string" and test("^[A-Za-z0-9+=,.@_-]{1,64}$"))))
+JQ
+      ;;
+    bucket-lockdown)
+      cat <<'JQ'
+need($doc; "incident_id"; ""; "an incident ID"; type == "string" and test("^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$")),
+need($doc; "bucket"; ""; "an S3 bucket name"; type == "string" and test("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")),
+need($doc; "principal_arn"; ""; "the ARN of the IAM role or user that keeps access";
+     type == "string" and test("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/")),
+need($doc; "lockdown_policy"; ""; "the lockdown bucket policy as a JSON string";
+     type == "string" and (try (fromjson | type == "object") catch false)),
+need($doc; "before"; ""; "an object: the bucket's policy as it was"; type == "object"),
+(($doc.before | objects) as $b
+ | need($b; "policy"; "before."; "null (no policy) or a bucket policy as a JSON string";
+        . == null or (type == "string" and (try (fromjson | type == "object") catch false))))
+JQ
+      ;;
+    *) echo empty ;;
   esac
 }
 
@@ -539,14 +676,17 @@ state_get() {
   jq -r "$@" "$filter" "$IR_STATE_FILE"
 }
 
-# state_load FILE SIMULATION: checks that FILE is a whole, undamaged state
-# file of SIMULATION and makes it the state file; exit 1 before any AWS call
-# otherwise. Checked: one JSON object; simulation; state_version; run_id, a
-# run ID of SIMULATION; region; account_id; status; and resources, each of
-# its fields as simulation_resources describes it, and no other. Every
-# problem is named, with how to undo by the run's tag instead (undo -t).
+# state_load FILE KIND: checks that FILE is a whole, undamaged state file of
+# KIND, a simulation or a response script's record (response_prefix), and
+# makes it the state file; exit 1 before any AWS call otherwise. Checked: one
+# JSON object; simulation (or response); state_version; run_id, a run ID of
+# KIND; region; account_id; status; resources, each of its fields as
+# simulation_resources describes it, and no other; and KIND's own fields
+# (state_checks). Every problem is named; for an undo script (undo_begin),
+# with how to undo by the run's tag instead (undo -t).
 state_load() {
-  local file="$1" want="$2" got problems
+  local file="$1" want="$2" got problems kind_field
+  kind_field="$(state_kind_field "$want")"
   if [[ ! -e "$file" ]]; then
     die "state file $file does not exist; nothing was changed"
   fi
@@ -559,24 +699,25 @@ state_load() {
   if ! jq -e -s 'length == 1 and (.[0] | type == "object")' "$file" >/dev/null 2>&1; then
     state_damaged "$file" "it is not one JSON object (garbled, cut short, or not a state file)"
   fi
-  got="$(jq -r '.simulation // "" | strings' "$file")"
+  got="$(jq -r '(.simulation // .response // "") | strings' "$file")"
   if [[ -n "$got" && "$got" != "$want" ]]; then
-    die "state file $file records a $got simulation, not $want: use undo-$got.sh for it; nothing was changed"
+    die "state file $file records $(state_kind_phrase "$got"), not $want: use $(state_undo_script "$got") for it; nothing was changed"
   fi
   # shellcheck disable=SC2016 # jq variables
-  problems="$(jq -r --arg sim "$want" --arg prefix "$(simulation_prefix "$want")" \
+  problems="$(jq -r --arg sim "$want" --arg prefix "$(state_prefix "$want")" --arg kind "$kind_field" \
     --argjson version "$IR_STATE_VERSION" --arg region_re "$IR_REGION_PATTERN" \
     --argjson shape "$(simulation_resources "$want")" '
     def typename: {"array": "a list", "object": "an object", "null": "null", "string": "a string",
                    "number": "a number", "boolean": "a boolean"}[type];
     def show: if type == "string" then "\u0027\(.)\u0027" elif type == "number" or type == "null" then tojson
               else "\(typename) \(tojson | .[0:60])" end;
+    def need($object; $key; $prefix; $want; ok): if ($object | has($key)) | not then "\($prefix)\($key) is missing"
+        elif ($object[$key] | ok) then empty else "\($prefix)\($key) is \($object[$key] | show), want \($want)" end;
     . as $doc
-    | def field($name; $want; ok): if ($doc | has($name)) | not then "\($name) is missing"
-        elif ($doc[$name] | ok) then empty else "\($name) is \($doc[$name] | show), want \($want)" end;
+    | def field($name; $want; ok): need($doc; $name; ""; $want; ok);
     def text: if type == "string" then . else null end;
     ($doc.run_id | text) as $run | ($doc.account_id | text) as $account
-    | field("simulation"; $sim; . == $sim),
+    | field($kind; $sim; . == $sim),
       field("state_version"; $version; . == $version),
       field("run_id"; "a run ID of \($sim), \($prefix)-YYYYMMDD-HHMMSS-XXXXXXXX";
             type == "string" and test("^\($prefix)-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")),
@@ -600,7 +741,8 @@ state_load() {
             elif $res[$key] == null or (($res[$key] | type) == "string" and ($res[$key] | test($re))) then empty
             else "\($path) is \($res[$key] | show), want \($what), or null" end),
         ($res | keys[] as $key | select(($shape | has($key)) | not)
-         | "resources.\($key) is there, but \($sim) creates no such thing"))
+         | "resources.\($key) is there, but \($sim) creates no such thing")),
+      ('"$(state_checks "$want")"')
     ' "$file")"
   if [[ -n "$problems" ]]; then
     state_damaged "$file" "$problems"
@@ -769,6 +911,34 @@ response_begin() {
   ir_init
   incident="${incident:-$(new_id ir)}"
   check_identity
+}
+
+# response_run KIND: for a response script that keeps a state file, after
+# response_begin: a new run ID of KIND in the global run_id, sent in every
+# AWS CLI call's User-Agent (set_app_id), so that CloudTrail tells the run's
+# changes apart; the global state_file, if empty, becomes ./KIND-RUN_ID.json.
+response_run() {
+  run_id="$(new_id "$(response_prefix "$1")")"
+  set_app_id "$run_id"
+  state_file="${state_file:-$PWD/$1-$run_id.json}"
+}
+
+# response_state_create KIND JSON: after response_run and before the run's
+# first change, creates its state file (state_create, exclusive) with the
+# run ID, the incident, no resource yet (simulation_resources), and the
+# fields of the object JSON: what the script will change, as it was.
+response_state_create() {
+  # shellcheck disable=SC2016 # jq variables
+  state_create "$state_file" "$(jq -n \
+    --arg kind "$1" --argjson version "$IR_STATE_VERSION" --arg run_id "$run_id" \
+    --arg incident "$incident" --arg region "$aws_region" --arg account "$caller_account" \
+    --arg actor "$caller_arn" --arg started "$(now)" --argjson shape "$(simulation_resources "$1")" \
+    --argjson extra "$2" '{
+      response: $kind, state_version: $version, run_id: $run_id, incident_id: $incident,
+      region: $region, account_id: $account, actor_arn: $actor,
+      status: "running", started_at: $started
+    } + $extra + {resources: ($shape | map_values(if .list then [] else null end))}')"
+  log "state file: $state_file"
 }
 
 # ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package simulation
 import (
 	"encoding/json"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -60,9 +61,12 @@ func testResponse(t *testing.T, w *workshop) {
 			`[{"ResourceType":"instance","Tags":[{"Key":"test-case","Value":"`+incident+`"}]},{"ResourceType":"volume","Tags":[{"Key":"test-case","Value":"`+incident+`"}]}]`)
 		id := launched.Instances[0].InstanceId
 
+		// A second run from the same state file finishes nothing more: the
+		// group and the snapshots stay the first run's.
+		statePath := filepath.Join(w.runDir(t), "isolation.json")
 		var groupIDs []string
-		for run := 1; run <= 2; run++ { // a second run reuses the group and the snapshots
-			res := runScript(t, "", env, "isolate-instance.sh", "-i", id, "-n", incident)
+		for run := 1; run <= 2; run++ {
+			res := runScript(t, "", env, "isolate-instance.sh", "-i", id, "-n", incident, "-s", statePath)
 			mustSucceed(t, res, "isolate-instance.sh")
 			in := describeInstance(t, s, env, id)
 			groups := groupsOf(in)

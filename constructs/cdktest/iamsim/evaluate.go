@@ -173,21 +173,25 @@ func principalMatches(p any, caller string) bool {
 	return false
 }
 
+// negated maps the negated condition operators implemented to their
+// positive forms.
+var negated = map[string]string{"StringNotEquals": "StringEquals", "ArnNotEquals": "ArnEquals", "ArnNotLike": "ArnLike"}
+
 // conditionMatches evaluates one key of one condition operator: the key
 // must be in the request (no ...IfExists operator is implemented) and match
-// any of the values. StringNotEquals, IAM's negated operator, holds when the
-// key is absent or equals none of the values.
+// any of the values. A negated operator (those in negated) holds when the
+// key is absent or matches none of the values, as IAM evaluates negated
+// operators.
 func conditionMatches(op string, ctx map[string]string, key string, values []string) (bool, error) {
+	if positive, ok := negated[op]; ok {
+		if _, present := ctx[key]; !present {
+			return true, nil
+		}
+		match, err := conditionMatches(positive, ctx, key, values)
+		return !match, err
+	}
 	var match func(want, got string) bool
 	switch op {
-	case "StringNotEquals":
-		got, present := ctx[key]
-		for _, v := range values {
-			if want, ok := substitute(v, ctx, false); present && ok && want == got {
-				return false, nil
-			}
-		}
-		return true, nil
 	case "StringEquals":
 		match = func(want, got string) bool { return want == got }
 	case "StringLike":

@@ -35,6 +35,9 @@ func TestEvaluateFollowsIAMForTheImplementedOperators(t *testing.T) {
 		return Request{Principal: "delivery.logs.amazonaws.com", Action: "kms:GenerateDataKey", Resource: "arn:aws:kms:us-east-1:111122223333:key/k",
 			Context: map[string]string{"aws:SourceAccount": account}}
 	}
+	lockdown := decode(t, `{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*",
+		"Resource":["arn:aws:s3:::staged","arn:aws:s3:::staged/*"],
+		"Condition":{"ArnNotEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/BreakGlass"}}}]}`)
 	lead := "arn:aws:iam::111122223333:role/Lead"
 	put := func(account, key string, ctx map[string]string) Request {
 		c := map[string]string{"aws:SourceAccount": account, "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:" + account + ":trail/t", "aws:SecureTransport": "true"}
@@ -62,6 +65,10 @@ func TestEvaluateFollowsIAMForTheImplementedOperators(t *testing.T) {
 		{"bucket: source ARN of another account", bucket, put("444455556666", "AWSLogs/444455556666/x", map[string]string{"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111122223333:trail/t"}), ImplicitDeny},
 		{"bucket: a wildcard in the value is literal", bucket, put("*", "AWSLogs/444455556666/x", nil), ImplicitDeny},
 		{"bucket: other service", bucket, Request{Principal: "delivery.logs.amazonaws.com", Action: "s3:PutObject", Resource: "arn:aws:s3:::logs/AWSLogs/111122223333/x", Context: map[string]string{"aws:SourceAccount": "111122223333", "aws:SecureTransport": "true"}}, ImplicitDeny},
+		{"lockdown: another principal is denied", lockdown, Request{Principal: lead, Action: "s3:GetObject", Resource: "arn:aws:s3:::staged/k"}, ExplicitDeny},
+		{"lockdown: a service without aws:PrincipalArn is denied", lockdown, Request{Principal: "cloudtrail.amazonaws.com", Action: "s3:PutObject", Resource: "arn:aws:s3:::staged/k"}, ExplicitDeny},
+		{"lockdown: the named principal is not denied", lockdown, Request{Principal: "arn:aws:iam::111122223333:role/BreakGlass", Action: "s3:PutBucketPolicy", Resource: "arn:aws:s3:::staged"}, ImplicitDeny},
+		{"lockdown: other buckets are not its business", lockdown, Request{Principal: lead, Action: "s3:GetObject", Resource: "arn:aws:s3:::other/k"}, ImplicitDeny},
 		{"bucket: explicit deny wins", bucket, put("444455556666", "AWSLogs/444455556666/x", map[string]string{"aws:SecureTransport": "false"}), ExplicitDeny},
 		{"key: another listed account", key, generate("444455556666"), Allow},
 		{"key: this account, excluded", key, generate("111122223333"), ImplicitDeny},

@@ -25,4 +25,4 @@ GROUP BY
   CASE WHEN flow_direction = 'egress' THEN dstport ELSE srcport END,
   protocol,
   action
-ORDER BY total_bytes DESC
+ORDER BY total_bytes DESC, flow_direction, remote_address, remote_port, action

@@ -17,4 +17,4 @@ WHERE date_partition >= '2026/01/01'
   AND flow_direction = 'egress'
   AND dstport IN (3333, 4444, 5555, 6666, 7777, 8888, 9999, 10343, 14433, 14444, 20128, 45560, 45700)
 GROUP BY instance_id, dstaddr, dstport, action
-ORDER BY total_bytes DESC
+ORDER BY total_bytes DESC, instance_id, dstaddr, dstport, action

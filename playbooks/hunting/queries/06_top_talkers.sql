@@ -23,5 +23,5 @@ WHERE date_partition >= '2026/01/01'
     '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.)'
   )
 GROUP BY 1, 2, 3, 4
-ORDER BY bytes_sent + bytes_received DESC
+ORDER BY bytes_sent + bytes_received DESC, instance_id, remote_address, service_port, protocol
 LIMIT 10

@@ -19,4 +19,4 @@ FROM ir_workshop.vpc_flow_logs
 WHERE date_partition >= '2026/01/01'
   AND action = 'REJECT'
 GROUP BY 1, 2, 3, 4
-ORDER BY remote_addresses DESC, records DESC
+ORDER BY remote_addresses DESC, records DESC, flow_direction, instance_id, port, protocol

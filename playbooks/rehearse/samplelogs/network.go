@@ -172,7 +172,12 @@ func (g *generator) network(instances []launched) ([]flow, []lookup, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("instance %s: %w; teach samplelogs.parseBeacon the new shape", in.id, err)
 		}
-		b.lookups(r, h, boot.Add(40*time.Second), query)
+		// A connect and close, no payload: SYN, ACK, FIN, ACK out; SYN-ACK
+		// and FIN-ACK back. After isolation, the SYN and its retries.
+		probe := func(h machine, t time.Time, address string, port int) {
+			conversation(h, t, true, address, port, ephemeral(), 4*52, 2*52, false)
+		}
+		b.lookups(r, h, boot.Add(40*time.Second), query, probe)
 	}
 	sort.SliceStable(dns, func(i, j int) bool { return dns[i].time.Before(dns[j].time) })
 	sort.SliceStable(flows, func(i, j int) bool { return flows[i]["start"] < flows[j]["start"] })
@@ -189,6 +194,10 @@ type beacon struct {
 	rounds      int
 	sleep       time.Duration
 	everyMinute bool
+	// ports are the Stratum ports of the connection attempts, pool i on
+	// ports[i % len(ports)], in the first round of each run; none when the
+	// beacon does not connect.
+	ports []int
 }
 
 var (
@@ -197,6 +206,8 @@ var (
 	randomLabel = regexp.MustCompile(`random_label ([0-9]+)`)
 	forList     = regexp.MustCompile(`for (\w+) in ([0-9 ]+); do`)
 	sleepFor    = regexp.MustCompile(`\bsleep ([0-9]+)`)
+	portsArray  = regexp.MustCompile(`(?m)^stratum_ports=\(([0-9 ]+)\)`)
+	connectOn   = regexp.MustCompile(`(?m)^connect_to_pools=(true|false)$`)
 )
 
 // parseBeacon reads the beacon from the mining user data
@@ -234,6 +245,19 @@ func parseBeacon(userData string) (*beacon, error) {
 		n, _ := strconv.Atoi(s[1])
 		b.sleep = time.Duration(n) * time.Second
 	}
+	switch on := connectOn.FindStringSubmatch(userData); {
+	case on == nil:
+		return nil, fmt.Errorf("the mining user data has no connect_to_pools=true|false setting")
+	case on[1] == "true":
+		pm := portsArray.FindStringSubmatch(userData)
+		if pm == nil || !strings.Contains(userData, `probe "$address" "${stratum_ports[i % ${#stratum_ports[@]}]}"`) {
+			return nil, fmt.Errorf("the mining user data connects to the pools, but not on stratum_ports=( ... ) as probe \"$address\" \"${stratum_ports[i %% ...]}\"")
+		}
+		for _, f := range strings.Fields(pm[1]) {
+			n, _ := strconv.Atoi(f)
+			b.ports = append(b.ports, n)
+		}
+	}
 	b.everyMinute = strings.Contains(userData, "* * * * *") || strings.Contains(userData, "OnUnitActiveSec=60")
 	if !b.everyMinute {
 		return nil, fmt.Errorf("the mining user data runs its beacon neither from cron every minute nor from a one-minute timer")
@@ -244,9 +268,12 @@ func parseBeacon(userData string) (*beacon, error) {
 // lookups are the beacon's queries from first until the host goes away:
 // a first run at first, then one a minute. Each name is looked up as A and
 // AAAA (getent ahosts); pools resolve to 203.0.113.0/24 or do not exist
-// any more, random names do not exist.
+// any more, random names do not exist. In the first round of each run, a
+// beacon with ports connects to the first address of each pool that
+// resolved (probe).
 func (b *beacon) lookups(r *rand.Rand, h machine, first time.Time,
-	query func(h machine, t time.Time, name, typ, rcode string, answers []answer)) {
+	query func(h machine, t time.Time, name, typ, rcode string, answers []answer),
+	probe func(h machine, t time.Time, address string, port int)) {
 	answersFor := map[string][]answer{}
 	for i, p := range b.pools {
 		if fnvHash(p)%5 == 0 {
@@ -268,11 +295,14 @@ func (b *beacon) lookups(r *rand.Rand, h machine, first time.Time,
 			if !t.Before(h.until) {
 				break
 			}
-			for _, p := range b.pools {
+			for i, p := range b.pools {
 				name := p + "."
 				if a := answersFor[p]; a != nil {
 					query(h, t, name, "A", "NOERROR", a)
 					query(h, t, name, "AAAA", "NOERROR", nil)
+					if round == 0 && len(b.ports) > 0 {
+						probe(h, t, a[0].Rdata, b.ports[i%len(b.ports)])
+					}
 				} else {
 					query(h, t, name, "A", "NXDOMAIN", nil)
 					query(h, t, name, "AAAA", "NXDOMAIN", nil)

@@ -209,6 +209,15 @@ func TestBeaconIsReadFromTheRecordedUserData(t *testing.T) {
 			userData = string(raw)
 		}
 	}
+	// The sample follows the user data the simulation launches today: a
+	// change to the script needs a refreshed recording.
+	script, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "crypto-mining-user-data.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if userData != string(script) {
+		t.Errorf("the recorded RunInstances user data is not scripts/crypto-mining-user-data.sh; refresh the recording: go test ./playbooks/rehearse/recording -run TestSimulationCallsMatchRecordings -update")
+	}
 	b, err := parseBeacon(userData)
 	if err != nil {
 		t.Fatal(err)
@@ -216,15 +225,24 @@ func TestBeaconIsReadFromTheRecordedUserData(t *testing.T) {
 	if len(b.pools) == 0 || b.randomCount == 0 || len(b.labels) == 0 || b.suffix == "" || b.rounds == 0 {
 		t.Errorf("beacon %+v", b)
 	}
+	if !slices.Equal(b.ports, []int{3333, 4444, 14444}) {
+		t.Errorf("beacon connects on ports %v, want the user data's stratum_ports 3333 4444 14444", b.ports)
+	}
+	if off, err := parseBeacon(strings.Replace(userData, "connect_to_pools=true", "connect_to_pools=false", 1)); err != nil || len(off.ports) != 0 {
+		t.Errorf("with connect_to_pools=false the beacon connects on %v (%v), want no connection", off.ports, err)
+	}
 	for _, pool := range b.pools {
 		if !strings.Contains(userData, "\n  "+pool+"\n") {
 			t.Errorf("pool %s is not in the user data's list", pool)
 		}
 	}
 	for name, changed := range map[string]string{
-		"NoPools":       strings.Replace(userData, "pools=(", "names=(", 1),
-		"NoRandomNames": strings.ReplaceAll(userData, "random_label", "label"),
-		"NoSchedule":    strings.NewReplacer("* * * * *", "0 * * * *", "OnUnitActiveSec=60", "OnUnitActiveSec=3600").Replace(userData),
+		"NoPools":                 strings.Replace(userData, "pools=(", "names=(", 1),
+		"NoRandomNames":           strings.ReplaceAll(userData, "random_label", "label"),
+		"NoSchedule":              strings.NewReplacer("* * * * *", "0 * * * *", "OnUnitActiveSec=60", "OnUnitActiveSec=3600").Replace(userData),
+		"NoConnectSetting":        strings.Replace(userData, "connect_to_pools=true", "connect=true", 1),
+		"ConnectsOtherwise":       strings.Replace(userData, `probe "$address"`, `probe "$host"`, 1),
+		"ConnectsWithoutPortList": strings.Replace(userData, "stratum_ports=(", "ports=(", 1),
 	} {
 		if _, err := parseBeacon(changed); err == nil {
 			t.Errorf("%s: parseBeacon accepted a user data it cannot follow", name)
