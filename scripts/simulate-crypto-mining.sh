@@ -16,7 +16,8 @@
 #      the user data crypto-mining-user-data.sh next to this script: a cron
 #      job (or systemd timer) that keeps resolving mining pool domains and long
 #      random subdomains. Nothing is mined;
-#   4. waits, bounded, until the instances run.
+#   4. waits until the instances run (aws ec2 wait instance-running: one
+#      DescribeInstances every 15 seconds, at most 10 minutes).
 #
 # What it creates: the instances and their root volumes, tagged
 # ir-workshop:simulation-run=RUN_ID and ir-workshop:simulation=crypto-mining
@@ -39,9 +40,8 @@
 # exactly the run's instances: those the state file records and those that
 # carry the run's tag.
 #
-# Test hooks: IR_WORKSHOP_TEST_CRASH_AFTER=instances makes the script kill
-# itself with SIGKILL right after the instance IDs were recorded;
-# IR_WORKSHOP_RETRY_DELAY=SECONDS sets the first retry delay.
+# Test hook: IR_WORKSHOP_TEST_CRASH_AFTER=instances makes the script kill
+# itself with SIGKILL right after the instance IDs were recorded.
 #
 # Exit status: 0 done, 1 a step failed (the state file names what exists;
 # undo it), 2 bad usage.
@@ -57,8 +57,6 @@ readonly ami_parameter=/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-de
 readonly user_data="$script_dir/crypto-mining-user-data.sh"
 readonly vpc_tag_key=ir-workshop:network vpc_tag_value=workshop
 readonly max_count=3
-# Attempts until the instances run: about four minutes with backoff.
-readonly run_attempts=20
 
 usage() {
   cat <<EOF
@@ -192,17 +190,10 @@ state_update ".resources.instance_ids += \$ids | .subnet_id = \$subnet" \
 log "step 3: launched ${instance_ids[*]} in subnet $subnet"
 checkpoint instances
 
-# Step 4: wait until they run.
-# all_running: true when every launched instance is running.
-all_running() {
-  local states
-  states="$(awsx ec2 describe-instances --instance-ids "${instance_ids[@]}" \
-    --query 'Reservations[].Instances[].State.Name')" || return 1
-  jq -e --argjson n "${#instance_ids[@]}" 'length == $n and all(. == "running")' <<<"$states" >/dev/null
-}
-log "waiting until the instances run (at most $run_attempts attempts)"
-if ! retry "$run_attempts" all_running; then
-  aws_die "the instances did not reach running after $run_attempts attempts"
+# Step 4: wait until they run, in one AWS CLI call that polls.
+log "waiting until the instances run (at most 10 minutes)"
+if ! awsx ec2 wait instance-running --instance-ids "${instance_ids[@]}"; then
+  aws_die "the instances did not reach running within 10 minutes" ec2:DescribeInstances
 fi
 log "step 4: instances running"
 

@@ -21,8 +21,9 @@
 #      that does not carry the run's tag is not this run's, so the script
 #      stops before terminating anything;
 #   5. turns termination protection off where isolate-instance.sh turned it
-#      on, terminates the instances and waits, bounded, until they are
-#      terminated (their root volumes go with them);
+#      on, terminates the instances and waits until they are terminated
+#      (aws ec2 wait instance-terminated: every 15 seconds, at most 10
+#      minutes; their root volumes go with them);
 #   6. with -s, marks the state file "undone" (it is kept as a record of the
 #      run).
 #
@@ -38,8 +39,6 @@
 #
 # Undo: none; terminated instances cannot be restored.
 #
-# Test hook: IR_WORKSHOP_RETRY_DELAY=SECONDS sets the first retry delay.
-#
 # Exit status: 0 done (or nothing left to do), 1 refused or failed, 2 bad
 # usage.
 set -euo pipefail
@@ -49,8 +48,6 @@ script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$script_dir/lib/common.sh"
 
 readonly simulation=crypto-mining
-# Attempts until the instances are terminated: about four minutes.
-readonly terminate_attempts=20
 
 usage() {
   cat <<EOF
@@ -85,37 +82,38 @@ if [[ -n "$state_file" ]]; then
 fi
 log "undoing run $run_id as $caller_arn in account $caller_account, region $aws_region"
 
-# describe ID: the instance as JSON, empty if EC2 no longer knows it.
-describe() {
-  local out
-  if ! out="$(awsx ec2 describe-instances --instance-ids "$1" --query 'Reservations[0].Instances[0]')"; then
-    if aws_error_is InvalidInstanceID.NotFound; then
-      return 0
-    fi
-    aws_die "cannot describe instance $1" ec2:DescribeInstances
-  fi
-  if [[ "$out" != null ]]; then
-    printf '%s\n' "$out"
-  fi
-}
-
-# The run's instances by its tag, terminated ones too.
-if ! tagged="$(awsx ec2 describe-instances --filters "Name=tag:$IR_TAG_RUN,Values=$run_id" \
-  --query 'Reservations[].Instances[].InstanceId')"; then
+# The run's instances by its tag, terminated ones too, and those the state
+# file records without the tag (another call, by ID: EC2 leaves out the
+# ones it no longer knows), as one JSON list.
+if ! known="$(awsx ec2 describe-instances --filters "Name=tag:$IR_TAG_RUN,Values=$run_id" \
+  --query 'Reservations[].Instances[]')"; then
   aws_die "cannot look for the instances tagged $IR_TAG_RUN=$run_id" ec2:DescribeInstances
 fi
-mapfile -t found < <(jq -r '.[]' <<<"$tagged")
+mapfile -t found < <(jq -r '.[].InstanceId' <<<"$known")
+untagged=()
+for id in "${recorded[@]}"; do
+  if [[ " ${found[*]} " != *" $id "* ]]; then
+    untagged+=("$id")
+  fi
+done
 for id in "${found[@]}"; do
   if [[ -n "$state_file" && " ${recorded[*]} " != *" $id "* ]]; then
     log "instance $id carries the run's tag but is not in the state file"
   fi
 done
+if ((${#untagged[@]} > 0)); then
+  if ! others="$(awsx ec2 describe-instances --filters "Name=instance-id,Values=$(IFS=,; printf '%s' "${untagged[*]}")" \
+    --query 'Reservations[].Instances[]')"; then
+    aws_die "cannot describe instances ${untagged[*]}" ec2:DescribeInstances
+  fi
+  known="$(jq -s 'add' <<<"$known$others")"
+fi
 mapfile -t instances < <(printf '%s\n' "${recorded[@]}" "${found[@]}" | grep . | sort -u)
 
 # Look at every instance before terminating any.
 to_terminate=()
 for id in "${instances[@]}"; do
-  instance="$(describe "$id")"
+  instance="$(jq -c --arg id "$id" 'first(.[] | select(.InstanceId == $id)) // empty' <<<"$known")"
   state="$(jq -r '.State.Name // empty' <<<"${instance:-null}")"
   if [[ -z "$instance" || "$state" == terminated ]]; then
     echo "instance $id: already terminated"
@@ -144,20 +142,9 @@ if ((${#to_terminate[@]} > 0)); then
   if ! awsx ec2 terminate-instances --instance-ids "${to_terminate[@]}" >/dev/null; then
     aws_die "cannot terminate instances ${to_terminate[*]}" ec2:TerminateInstances
   fi
-  log "terminating ${to_terminate[*]}; waiting (at most $terminate_attempts attempts)"
-
-  # all_terminated: every instance terminated or unknown to EC2.
-  all_terminated() {
-    local id instance
-    for id in "${to_terminate[@]}"; do
-      instance="$(describe "$id")" || return 1
-      if [[ -n "$instance" && "$(jq -r '.State.Name' <<<"$instance")" != terminated ]]; then
-        return 1
-      fi
-    done
-  }
-  if ! retry "$terminate_attempts" all_terminated; then
-    die "instances ${to_terminate[*]} were not terminated after $terminate_attempts attempts; run again"
+  log "terminating ${to_terminate[*]}; waiting until they are terminated (at most 10 minutes)"
+  if ! awsx ec2 wait instance-terminated --instance-ids "${to_terminate[@]}"; then
+    aws_die "instances ${to_terminate[*]} were not terminated within 10 minutes; run again" ec2:DescribeInstances
   fi
   for id in "${to_terminate[@]}"; do
     echo "instance $id: terminated"

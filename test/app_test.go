@@ -204,11 +204,12 @@ func TestCommittedTemplatesMatchSynth(t *testing.T) {
 	}
 }
 
-// TestNagStopsTheAppOnANonCompliantResource shows the cdk-nag checks live
-// on the path the app takes: a stack with a bare bucket, added to an app
-// that NewApp builds with cdk.json's settings, stops synthesis, and the
-// validation report names the rules and the resource. Without it,
-// TestNagFindsNothingUnsuppressed would pass with the checks switched off.
+// TestNagStopsTheAppOnANonCompliantResource shows the cdk-nag checks of both
+// packs live on the path the app takes: a stack with a bare bucket, added to
+// an app that NewApp builds with cdk.json's settings, stops synthesis, and
+// the validation report names rules of the AWS Solutions and of the NIST SP
+// 800-53 rev 5 pack, and the resource. Without it,
+// TestNagFindsNothingUnsuppressed would pass with either pack switched off.
 func TestNagStopsTheAppOnANonCompliantResource(t *testing.T) {
 	ctx, err := workshop.ProjectContext(root)
 	if err != nil {
@@ -248,7 +249,10 @@ func TestNagStopsTheAppOnANonCompliantResource(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"AwsSolutions-S1 at NagCanary/Bare/Resource", "AwsSolutions-S10 at NagCanary/Bare/Resource"} {
+	for _, want := range []string{
+		"AwsSolutions-S1 at NagCanary/Bare/Resource", "AwsSolutions-S10 at NagCanary/Bare/Resource",
+		"NIST.800.53.R5-S3DefaultEncryptionKMS at NagCanary/Bare/Resource", "NIST.800.53.R5-S3BucketReplicationEnabled at NagCanary/Bare/Resource",
+	} {
 		if !found[want] {
 			t.Errorf("the validation report lacks %s; it has %v", want, slices.Sorted(maps.Keys(found)))
 		}
@@ -260,12 +264,12 @@ func TestNagStopsTheAppOnANonCompliantResource(t *testing.T) {
 	}
 }
 
-// TestNagFindsNothingUnsuppressed reads cdk-nag's verdicts on the app's
-// stacks where `cdk synth` reads them, the stacks' annotations: every
-// finding is fixed or suppressed with a reason.
+// TestNagFindsNothingUnsuppressed reads the verdicts of both cdk-nag packs
+// on the app's stacks where `cdk synth` reads them, the stacks'
+// annotations: every finding is fixed or suppressed with a reason.
 func TestNagFindsNothingUnsuppressed(t *testing.T) {
 	s := synthApp(t)
-	nag := assertions.Match_StringLikeRegexp(jsii.String("^AwsSolutions-"))
+	nag := assertions.Match_StringLikeRegexp(jsii.String(`^(AwsSolutions|NIST\.800\.53\.R5)-`))
 	for _, name := range s.app.StackNames() {
 		cdktest.Assert(t, name+" has no unsuppressed cdk-nag finding", func() {
 			found := assertions.Annotations_FromStack(s.app.Stack(name))

@@ -86,7 +86,8 @@ func (c iamCatalog) arnMatchesType(service, typ, arn string) bool {
 
 // resolver turns CloudFormation values into strings for one deployment:
 // pseudo parameters, template parameters (their defaults), Fn::Sub, Fn::Join,
-// and Ref/GetAtt of buckets (physical name: the lower-cased logical ID).
+// and Ref/GetAtt of buckets and GetAtt of KMS keys (physical name or ID: the
+// lower-cased logical ID).
 type resolver struct {
 	tmpl   map[string]any
 	params map[string]string
@@ -124,6 +125,9 @@ func (r *resolver) str(t *testing.T, v any) string {
 			res, _ := r.tmpl["Resources"].(map[string]any)[id].(map[string]any)
 			if res["Type"] == "AWS::S3::Bucket" && ga[1] == "Arn" {
 				return "arn:" + testPartition + ":s3:::" + strings.ToLower(id)
+			}
+			if res["Type"] == "AWS::KMS::Key" && ga[1] == "Arn" {
+				return "arn:" + testPartition + ":kms:" + testRegion + ":" + testAccount + ":key/" + strings.ToLower(id)
 			}
 			return fmt.Sprintf("%s.%s", id, ga[1])
 		}

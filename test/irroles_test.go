@@ -152,6 +152,7 @@ func TestAnalystRoleIsScopedToThisWorkshop(t *testing.T) {
 	results := "arn:aws:s3:::" + strings.ToLower(cdktest.LogicalID(ws.Analytics.ResultsBucket))
 	workgroup := "arn:aws:athena:us-east-1:111122223333:workgroup/" + analytics.DefaultWorkGroupName
 	table := "arn:aws:glue:us-east-1:111122223333:table/" + logschema.Database + "/" + logschema.CloudTrailTable
+	key := "arn:aws:kms:us-east-1:111122223333:key/" + strings.ToLower(cdktest.LogicalID(ws.LogArchive.Key))
 	checkGrants(t, irroles.DefaultAnalystRoleName, []grantCase{
 		{"athena:StartQueryExecution", workgroup, true},
 		{"athena:GetQueryResults", workgroup, true},
@@ -170,6 +171,12 @@ func TestAnalystRoleIsScopedToThisWorkshop(t *testing.T) {
 		{"s3:GetObject", results + "/2026/query-id.csv", true},
 		{"athena:DeleteWorkGroup", workgroup, false},
 		{"glue:DeleteTable", table, false},
+		// Decrypting the logs and writing encrypted results; the key policy
+		// (TestWorkshopKeyAdmitsItsServicesAndTheRespondersOnly) is what
+		// admits the role, through S3 only.
+		{"kms:Decrypt", key, true},
+		{"kms:GenerateDataKey", key, true},
+		{"kms:Decrypt", "arn:aws:kms:us-east-1:111122223333:key/another", false},
 	})
 }
 

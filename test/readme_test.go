@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/weakness"
 )
 
 // TestREADMEParameterTableMatchesTheTemplate pins the README's table of
@@ -48,5 +50,43 @@ func TestREADMEParameterTableMatchesTheTemplate(t *testing.T) {
 		if cell != "`"+def+"`" {
 			t.Errorf("README gives %s the default %s; the template's is %q", name, cell, def)
 		}
+	}
+}
+
+// TestREADMEWarningListsTheDeliberateWeaknesses keeps the README's warning
+// box and the code in step: the weaknesses it lists in bold are exactly the
+// deliberate weaknesses that the synthesized templates suppress cdk-nag
+// findings for (package weakness), no more, no fewer.
+func TestREADMEWarningListsTheDeliberateWeaknesses(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, box, found := strings.Cut(string(raw), "\n> **Deploy this only in a new, empty sandbox account.**")
+	if !found {
+		t.Fatal("README.md has no warning box starting \"> **Deploy this only in a new, empty sandbox account.**\"")
+	}
+	var listed []string
+	for _, line := range strings.Split(box, "\n")[1:] {
+		if !strings.HasPrefix(line, ">") {
+			break
+		}
+		if item, ok := strings.CutPrefix(line, "> - **"); ok {
+			name, _, _ := strings.Cut(item, "**")
+			listed = append(listed, name)
+		}
+	}
+	slices.Sort(listed)
+	var inCode []string
+	for _, tmpl := range synthApp(t).json {
+		inCode = append(inCode, weakness.Names(tmpl)...)
+	}
+	slices.Sort(inCode)
+	inCode = slices.Compact(inCode)
+	if len(inCode) == 0 {
+		t.Fatal("the templates record no deliberate weakness")
+	}
+	if !slices.Equal(listed, inCode) {
+		t.Errorf("the README's warning box lists the weaknesses\n  %q\nthe templates suppress findings for\n  %q", listed, inCode)
 	}
 }

@@ -161,9 +161,10 @@ func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
 					"Users":          []any{cdktest.Ref(c.user.User)},
 					"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": c.statements}),
 				}),
-				"Metadata": map[string]any{"cdk_nag": map[string]any{"rules_to_suppress": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
-					"id": "AwsSolutions-IAM5", "reason": assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness")),
-				})})}},
+				"Metadata": map[string]any{"cdk_nag": map[string]any{"rules_to_suppress": assertions.Match_ArrayWith(&[]any{
+					assertions.Match_ObjectLike(&map[string]any{"id": "AwsSolutions-IAM5", "reason": assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness"))}),
+					assertions.Match_ObjectLike(&map[string]any{"id": "NIST.800.53.R5-IAMPolicyNoStatementsWithFullAccess", "reason": assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness"))}),
+				})}},
 			}))
 		})
 	}

@@ -11,9 +11,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/ir-workshop/incident-response-playbooks/constructs/alerting"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/audittrail"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest/iamsim"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/irroles"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/workshop"
 )
 
 // TestConsoleUserSeesReadableParameters pins what the CloudFormation console
@@ -103,7 +107,7 @@ func TestParameterPatternsAcceptGoodAndRejectBadInput(t *testing.T) {
 
 func TestWorkshopOutputsAreDescribed(t *testing.T) {
 	tmpl := synthApp(t).assert["WorkshopStack"]
-	want := []string{"SecurityAnalystRoleArn", "SecurityAdminRoleArn", "SecurityBreakGlassRoleArn", "SecurityDeployRoleArn", "SimulationCredentials", "AccessLogsBucketName", "AthenaResultsBucketName", "AthenaWorkGroupName", "GlueDatabaseName", "InstanceId", "LogBucketName", "TrailName", "VpcId", "AlertTopicArn"}
+	want := []string{"SecurityAnalystRoleArn", "SecurityAdminRoleArn", "SecurityBreakGlassRoleArn", "SecurityDeployRoleArn", "SimulationCredentials", "AccessLogsBucketName", "AthenaResultsBucketName", "AthenaWorkGroupName", "GlueDatabaseName", "InstanceId", "LogBucketName", "TrailName", "TrailLogGroupName", "KeyArn", "VpcId", "AlertTopicArn"}
 	described := assertions.Match_ObjectLike(&map[string]any{"Description": assertions.Match_StringLikeRegexp(jsii.String(".{20,}"))})
 	for _, name := range want {
 		cdktest.Assert(t, name, func() { tmpl.HasOutput(jsii.String(name), described) })
@@ -180,6 +184,86 @@ func TestLogBucketTakesLogsOfTheListedAccountsOnly(t *testing.T) {
 			if len(listed) > 0 && listed[0] != testAccount && writes(principal, listed[0], testAccount) {
 				t.Errorf("LogAccountIds=%v: %s of %s can write under this account's prefix", listed, principal, listed[0])
 			}
+		}
+	}
+}
+
+// TestWorkshopKeyAdmitsItsServicesAndTheRespondersOnly evaluates the
+// policy of WorkshopStack's one KMS key with iamsim, for the default
+// parameters: CloudTrail for this stack's trail, CloudWatch Logs for the
+// trail's log group, log delivery for this account's flow and DNS logs,
+// EventBridge for the alert topic, the analyst and the admin through S3 (and
+// CloudWatch Logs); no one else, not break glass, not the account's
+// administrators by their own policies, who only administer the key.
+func TestWorkshopKeyAdmitsItsServicesAndTheRespondersOnly(t *testing.T) {
+	s := synthApp(t)
+	tmpl := s.json["WorkshopStack"]
+	ws := s.app.Workshop
+	sim, err := iamsim.NewResolver(tmpl, iamsim.Deployment{Account: testAccount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(resources(tmpl, "AWS::KMS::Key")); n != 1 {
+		t.Errorf("WorkshopStack has %d KMS keys, want the one the log archive owns", n)
+	}
+	policy, err := sim.Resolve(props(at(t, tmpl, "Resources", cdktest.LogicalID(ws.LogArchive.Key)).(map[string]any))["KeyPolicy"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := func(name string) string { return "arn:aws:iam::" + testAccount + ":role/" + name }
+	via := func(service string) map[string]string {
+		return map[string]string{"kms:ViaService": service + "." + testRegion + ".amazonaws.com"}
+	}
+	trail := "arn:aws:cloudtrail:us-east-1:" + testAccount + ":trail/" + audittrail.DefaultTrailName
+	group := "arn:aws:logs:us-east-1:" + testAccount + ":log-group:" + audittrail.DefaultLogGroupName
+	topic := "arn:aws:sns:us-east-1:" + testAccount + ":" + alerting.DefaultTopicName
+	for _, c := range []struct {
+		principal, action string
+		context           map[string]string
+		want              bool
+	}{
+		{role(irroles.DefaultAnalystRoleName), "kms:Decrypt", via("s3"), true},
+		{role(irroles.DefaultAnalystRoleName), "kms:Decrypt", via("logs"), true},
+		{role(irroles.DefaultAnalystRoleName), "kms:GenerateDataKey", via("s3"), true},
+		{role(irroles.DefaultAnalystRoleName), "kms:Decrypt", nil, false},
+		{role(irroles.DefaultAdminRoleName), "kms:Decrypt", via("s3"), true},
+		{role(irroles.DefaultBreakGlassRoleName), "kms:Decrypt", via("s3"), false},
+		{role(irroles.DefaultBreakGlassRoleName), "kms:PutKeyPolicy", nil, true},
+		{role(irroles.DefaultDeployRoleName), "kms:Decrypt", via("s3"), false},
+		{role("WSParticipantRole"), "kms:Decrypt", via("s3"), false},
+		{"arn:aws:iam::" + testAccount + ":user/" + workshop.CredentialExposureUser, "kms:Decrypt", via("s3"), false},
+		{"arn:aws:iam::444455556666:role/" + irroles.DefaultAnalystRoleName, "kms:Decrypt", via("s3"), false},
+		{"cloudtrail.amazonaws.com", "kms:GenerateDataKey", map[string]string{"aws:SourceArn": trail, "kms:EncryptionContext:aws:cloudtrail:arn": trail}, true},
+		{"cloudtrail.amazonaws.com", "kms:GenerateDataKey", map[string]string{"aws:SourceArn": trail + "-2", "kms:EncryptionContext:aws:cloudtrail:arn": trail + "-2"}, false},
+		{"logs.us-east-1.amazonaws.com", "kms:GenerateDataKey", map[string]string{"kms:EncryptionContext:aws:logs:arn": group}, true},
+		{"logs.us-east-1.amazonaws.com", "kms:GenerateDataKey", map[string]string{"kms:EncryptionContext:aws:logs:arn": group + "-2"}, false},
+		{"delivery.logs.amazonaws.com", "kms:GenerateDataKey", map[string]string{"aws:SourceAccount": testAccount, "aws:SourceArn": "arn:aws:logs:us-east-1:" + testAccount + ":*"}, true},
+		{"delivery.logs.amazonaws.com", "kms:GenerateDataKey", map[string]string{"aws:SourceAccount": "444455556666", "aws:SourceArn": "arn:aws:logs:us-east-1:444455556666:*"}, false},
+		{"events.amazonaws.com", "kms:GenerateDataKey", map[string]string{"kms:EncryptionContext:aws:sns:topicArn": topic}, true},
+		{"events.amazonaws.com", "kms:GenerateDataKey", map[string]string{"kms:EncryptionContext:aws:sns:topicArn": topic + "-2"}, false},
+		{"secretsmanager.amazonaws.com", "kms:GenerateDataKey", nil, false},
+	} {
+		got, err := iamsim.Allows(policy, iamsim.Request{Principal: c.principal, Action: c.action, Resource: "arn:aws:kms:us-east-1:" + testAccount + ":key/k", Context: c.context})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%s %s %v: allowed=%v, want %v", c.principal, c.action, c.context, got, c.want)
+		}
+	}
+	// What the key encrypts: the log bucket, the results bucket and the
+	// workgroup's results, the trail's files and log group, the alert topic.
+	key := getAtt(cdktest.LogicalID(ws.LogArchive.Key), "Arn")
+	for what, value := range map[string]any{
+		"log bucket":      at(t, props(at(t, tmpl, "Resources", cdktest.LogicalID(ws.LogArchive.Bucket)).(map[string]any)), "BucketEncryption", "ServerSideEncryptionConfiguration", 0, "ServerSideEncryptionByDefault", "KMSMasterKeyID"),
+		"results bucket":  at(t, props(at(t, tmpl, "Resources", cdktest.LogicalID(ws.Analytics.ResultsBucket)).(map[string]any)), "BucketEncryption", "ServerSideEncryptionConfiguration", 0, "ServerSideEncryptionByDefault", "KMSMasterKeyID"),
+		"workgroup":       at(t, props(at(t, tmpl, "Resources", cdktest.LogicalID(ws.Analytics.WorkGroup)).(map[string]any)), "WorkGroupConfiguration", "ResultConfiguration", "EncryptionConfiguration", "KmsKey"),
+		"trail":           at(t, props(at(t, tmpl, "Resources", cdktest.LogicalID(ws.AuditTrail.Trail)).(map[string]any)), "KMSKeyId"),
+		"trail log group": at(t, props(at(t, tmpl, "Resources", cdktest.LogicalID(ws.AuditTrail.LogGroup)).(map[string]any)), "KmsKeyId"),
+		"alert topic":     at(t, props(at(t, tmpl, "Resources", cdktest.LogicalID(ws.Alerts.Topic)).(map[string]any)), "KmsMasterKeyId"),
+	} {
+		if !equalJSON(value, key) {
+			t.Errorf("the %s is encrypted with %s, want the log archive's key", what, compact(value))
 		}
 	}
 }

@@ -102,7 +102,7 @@ type IncidentAlertsProps struct {
 	// Key encrypts the topic: a customer managed KMS key whose key policy
 	// this construct may add to (EventBridge cannot publish to a topic
 	// encrypted with the AWS managed key alias/aws/sns). Pass a key the app
-	// already has (an audit trail's) to use one key; an imported key's
+	// already has (a log archive's) to use one key; an imported key's
 	// policy cannot be changed here, so a warning names the statement to
 	// add. Default: a new key that belongs to this construct, rotated
 	// yearly and deleted seven days after the stack.

@@ -1,5 +1,6 @@
 // Package analytics provides security analytics over a log bucket: an Athena
-// workgroup with its own encrypted results bucket, a Glue database with one
+// workgroup with its own encrypted results bucket (under a customer managed
+// KMS key when given one), a Glue database with one
 // table per log source (defined in package logschema) using partition
 // projection, so no crawler and no MSCK REPAIR are needed, saved queries as
 // Athena named queries, and the grant that lets a responder query them.
@@ -17,12 +18,14 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/regioninfo"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/flags"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/keypolicy"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/validate"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logschema"
@@ -56,6 +59,13 @@ type SecurityAnalyticsProps struct {
 	LogBucket awss3.IBucket
 	// ResultsBucket holds query results. Default: a new hardened bucket.
 	ResultsBucket awss3.IBucket
+	// ResultsKey encrypts query results: the workgroup writes them with
+	// SSE-KMS under it, and the results bucket this construct creates uses
+	// it (with S3 Bucket Keys) as its default encryption. A customer
+	// managed key whose policy the grants may add to, such as a
+	// logarchive.LogArchive's Key: results are copies of the evidence.
+	// Default: none, SSE-S3.
+	ResultsKey awskms.IKey
 	// AccessLogsBucket receives the server access logs of the results bucket
 	// this construct creates, for example a logarchive.LogArchive's
 	// AccessLogsBucket. Default: none (cdk-nag's AwsSolutions-S1 then
@@ -86,8 +96,10 @@ type SecurityAnalyticsProps struct {
 type SecurityAnalytics struct {
 	constructs.Construct
 	ResultsBucket awss3.IBucket
-	WorkGroup     awsathena.CfnWorkGroup
-	Database      awsglue.CfnDatabase
+	// ResultsKey encrypts the query results; nil for SSE-S3.
+	ResultsKey awskms.IKey
+	WorkGroup  awsathena.CfnWorkGroup
+	Database   awsglue.CfnDatabase
 	// Tables by table name.
 	Tables map[string]awsglue.CfnTable
 	// NamedQueries by query name.
@@ -132,13 +144,23 @@ func NewSecurityAnalytics(scope constructs.Construct, id string, props *Security
 	stack := awscdk.Stack_Of(c)
 
 	a.ResultsBucket = props.ResultsBucket
+	a.ResultsKey = props.ResultsKey
 	if a.ResultsBucket == nil {
 		resultsProps := logarchive.HardenedBucketProps()
 		if props.AccessLogsBucket != nil {
 			resultsProps.ServerAccessLogsBucket = props.AccessLogsBucket
 			resultsProps.ServerAccessLogsPrefix = jsii.String(DefaultResultsAccessLogsPrefix)
 		}
-		a.ResultsBucket = awss3.NewBucket(c, jsii.String("ResultsBucket"), resultsProps)
+		if a.ResultsKey != nil {
+			resultsProps.Encryption = awss3.BucketEncryption_KMS
+			resultsProps.EncryptionKey = a.ResultsKey
+			resultsProps.BucketKeyEnabled = jsii.Bool(true)
+		}
+		a.ResultsBucket = logarchive.NewHardenedBucket(c, "ResultsBucket", resultsProps)
+	}
+	encryption := &awsathena.CfnWorkGroup_EncryptionConfigurationProperty{EncryptionOption: jsii.String("SSE_S3")}
+	if a.ResultsKey != nil {
+		encryption = &awsathena.CfnWorkGroup_EncryptionConfigurationProperty{EncryptionOption: jsii.String("SSE_KMS"), KmsKey: a.ResultsKey.KeyArn()}
 	}
 
 	a.WorkGroup = awsathena.NewCfnWorkGroup(c, jsii.String("WorkGroup"), &awsathena.CfnWorkGroupProps{
@@ -153,7 +175,7 @@ func NewSecurityAnalytics(scope constructs.Construct, id string, props *Security
 			EngineVersion:                   &awsathena.CfnWorkGroup_EngineVersionProperty{SelectedEngineVersion: engine},
 			ResultConfiguration: &awsathena.CfnWorkGroup_ResultConfigurationProperty{
 				OutputLocation:          awscdk.Fn_Sub(jsii.String("s3://${Bucket}/"), &map[string]*string{"Bucket": a.ResultsBucket.BucketName()}),
-				EncryptionConfiguration: &awsathena.CfnWorkGroup_EncryptionConfigurationProperty{EncryptionOption: jsii.String("SSE_S3")},
+				EncryptionConfiguration: encryption,
 			},
 		},
 	})
@@ -255,11 +277,18 @@ func (a *SecurityAnalytics) GrantQuery(grantee awsiam.IGrantable) awsiam.Grant {
 }
 
 // GrantReadWriteResults lets grantee list the results bucket and read, write
-// and upload query results in it, but not delete them.
+// and upload query results in it, but not delete them. Under a ResultsKey it
+// also lets grantee encrypt and decrypt with the key, in the key's policy,
+// when S3 does it for grantee (Athena reads and writes results with the
+// caller's permissions).
 func (a *SecurityAnalytics) GrantReadWriteResults(grantee awsiam.IGrantable) awsiam.Grant {
 	list := grantOn(grantee, []string{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"}, a.ResultsBucket.BucketArn())
 	objects := awscdk.Fn_Sub(jsii.String("${Arn}/*"), &map[string]*string{"Arn": a.ResultsBucket.BucketArn()})
-	return list.Combine(grantOn(grantee, []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}, objects))
+	grant := list.Combine(grantOn(grantee, []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}, objects))
+	if a.ResultsKey != nil {
+		grant = grant.Combine(keypolicy.GrantThrough(a.Construct, a.ResultsKey, grantee, []string{"s3"}, "kms:GenerateDataKey", "kms:Decrypt"))
+	}
+	return grant
 }
 
 // GrantAdminister makes grantee an Athena administrator of this account and

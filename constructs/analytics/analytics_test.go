@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
@@ -25,6 +26,8 @@ type built struct {
 	// and brings its results bucket.
 	soc, defaults  *analytics.SecurityAnalytics
 	analyst, admin awsiam.Role
+	// key encrypts soc's results.
+	key awskms.Key
 }
 
 var query = analytics.NamedQuery{Name: "triage/01_new_keys", Description: "Access keys created", SQL: "SELECT 1\n"}
@@ -33,8 +36,10 @@ var fixture = cdktest.Fixture[built]{Build: func(stack awscdk.Stack) built {
 	var b built
 	b.accessLogs = awss3.NewBucket(stack, jsii.String("AccessLogs"), nil)
 	b.logs = awss3.NewBucket(stack, jsii.String("Logs"), nil)
+	b.key = awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
 	b.soc = analytics.NewSecurityAnalytics(stack, "Soc", &analytics.SecurityAnalyticsProps{
 		LogBucket:        b.logs,
+		ResultsKey:       b.key,
 		AccessLogsBucket: b.accessLogs,
 		WorkGroupName:    "soc",
 		DatabaseName:     "soc_logs",
@@ -60,7 +65,7 @@ var fixture = cdktest.Fixture[built]{Build: func(stack awscdk.Stack) built {
 
 func TestWorkgroupEnforcesEncryptedResultsAndMetrics(t *testing.T) {
 	b, _, tmpl := fixture.Get(t)
-	workgroup := func(name string, engine, bucket any) map[string]any {
+	workgroup := func(name string, engine, bucket any, encryption map[string]any) map[string]any {
 		return map[string]any{
 			"Name":                  name,
 			"State":                 "ENABLED",
@@ -71,18 +76,20 @@ func TestWorkgroupEnforcesEncryptedResultsAndMetrics(t *testing.T) {
 				"EngineVersion":                   map[string]any{"SelectedEngineVersion": engine},
 				"ResultConfiguration": map[string]any{
 					"OutputLocation":          map[string]any{"Fn::Sub": []any{"s3://${Bucket}/", map[string]any{"Bucket": bucket}}},
-					"EncryptionConfiguration": map[string]any{"EncryptionOption": "SSE_S3"},
+					"EncryptionConfiguration": encryption,
 				},
 			},
 		}
 	}
 	cdktest.Assert(t, "named workgroup", func() {
 		tmpl.HasResourceProperties(jsii.String("AWS::Athena::WorkGroup"),
-			assertions.Match_ObjectLike(workgroupPtr(workgroup("soc", "AUTO", cdktest.Ref(b.soc.ResultsBucket)))))
+			assertions.Match_ObjectLike(workgroupPtr(workgroup("soc", "AUTO", cdktest.Ref(b.soc.ResultsBucket),
+				map[string]any{"EncryptionOption": "SSE_KMS", "KmsKey": cdktest.GetAtt(b.key, "Arn")}))))
 	})
 	cdktest.Assert(t, "default workgroup with a brought results bucket", func() {
 		tmpl.HasResourceProperties(jsii.String("AWS::Athena::WorkGroup"),
-			assertions.Match_ObjectLike(workgroupPtr(workgroup(analytics.DefaultWorkGroupName, analytics.DefaultEngineVersion, "team-athena-results"))))
+			assertions.Match_ObjectLike(workgroupPtr(workgroup(analytics.DefaultWorkGroupName, analytics.DefaultEngineVersion, "team-athena-results",
+				map[string]any{"EncryptionOption": "SSE_S3"}))))
 		tmpl.ResourceCountIs(jsii.String("AWS::Athena::WorkGroup"), jsii.Number(2))
 	})
 	cdktest.Assert(t, "results bucket hardened, logging to the access log bucket", func() {
@@ -97,6 +104,10 @@ func TestWorkgroupEnforcesEncryptedResultsAndMetrics(t *testing.T) {
 				},
 				"OwnershipControls":       map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}}},
 				"VersioningConfiguration": map[string]any{"Status": "Enabled"},
+				"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{
+					"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": cdktest.GetAtt(b.key, "Arn")},
+					"BucketKeyEnabled":              true,
+				}}},
 			}),
 		}))
 	})
@@ -281,9 +292,29 @@ func TestGrantQueryCoversTheWorkgroupCatalogTablesAndResultsOnly(t *testing.T) {
 				statement([]any{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"}, results),
 				statement([]any{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
 					map[string]any{"Fn::Sub": []any{"${Arn}/*", map[string]any{"Arn": results}}}),
+				throughS3([]any{"kms:GenerateDataKey", "kms:Decrypt"}, cdktest.GetAtt(b.key, "Arn")),
 			}},
 		}))
 	})
+	// Athena reads and writes results with the caller's permissions: the
+	// key's policy must name the caller, since it is what admits a principal.
+	cdktest.Assert(t, "key policy names the analyst and the admin", func() {
+		for _, role := range []awsiam.Role{b.analyst, b.admin} {
+			tmpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), assertions.Match_ObjectLike(&map[string]any{
+				"KeyPolicy": assertions.Match_ObjectLike(&map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{map[string]any{
+					"Effect": "Allow", "Principal": map[string]any{"AWS": cdktest.GetAtt(role, "Arn")},
+					"Action": []any{"kms:GenerateDataKey", "kms:Decrypt"}, "Resource": "*",
+					"Condition": throughS3(nil, nil)["Condition"],
+				}})}),
+			}))
+		}
+	})
+}
+
+// throughS3 is an Allow statement of actions on resource when S3 calls KMS.
+func throughS3(actions []any, resource any) map[string]any {
+	return map[string]any{"Effect": "Allow", "Action": actions, "Resource": resource,
+		"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": []any{map[string]any{"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}}}}}
 }
 
 func TestGrantAdministerManagesAthenaAndGlueInThisAccountAndRegion(t *testing.T) {

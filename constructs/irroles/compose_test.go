@@ -39,6 +39,8 @@ func TestConstructsComposeInAnAppWithoutTheWorkshop(t *testing.T) {
 	trail := audittrail.NewAuditTrail(stack, "Trail", &audittrail.AuditTrailProps{
 		Bucket:            archive.Bucket,
 		ExcludeDataEvents: []awss3.IBucket{accessLogs},
+		TrailName:         "soc-trail",
+		LogGroupName:      "/soc/cloudtrail",
 	})
 	telemetry.NewNetworkTelemetry(stack, "Telemetry", &telemetry.NetworkTelemetryProps{
 		Vpc: vpc, Bucket: archive.Bucket, QueryLoggingName: "soc-dns",
@@ -101,7 +103,7 @@ func TestConstructsComposeInAnAppWithoutTheWorkshop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, workshopName := range []string{analytics.DefaultWorkGroupName, analytics.DefaultDatabaseName,
+	for _, workshopName := range []string{analytics.DefaultWorkGroupName, analytics.DefaultDatabaseName, audittrail.DefaultTrailName, audittrail.DefaultLogGroupName,
 		irroles.DefaultAnalystRoleName, irroles.DefaultAdminRoleName, irroles.DefaultBreakGlassRoleName, irroles.DefaultDeployRoleName, "SimulationStack"} {
 		if strings.Contains(string(raw), `"`+workshopName) {
 			t.Errorf("the template names %s, a workshop default", workshopName)

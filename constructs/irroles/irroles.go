@@ -32,6 +32,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/nagreason"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/validate"
 )
 
@@ -302,19 +303,22 @@ func suppress(r *IncidentResponseRoles) {
 		}
 		return &out
 	}
-	add(r.Analyst,
+	// The grants of the constructs a role works with go to the role's
+	// default policy, an inline policy of that one role.
+	inline := &cdknag.NagPackSuppression{Id: jsii.String("NIST.800.53.R5-IAMNoInlinePolicy"), Reason: jsii.String(nagreason.InlinePolicy)}
+	add(r.Analyst, inline,
 		&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM4"), AppliesTo: managed("ReadOnlyAccess", "AWSCloudShellFullAccess"),
 			Reason: jsii.String("An analyst investigates the whole account: AWS keeps ReadOnlyAccess current with every new service, and CloudShell is where the playbook commands run.")},
 		&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("Wildcards are object keys in the log and query results buckets and the tables of the analytics database; every ARN names one of those resources.")})
-	add(r.Admin,
+	add(r.Admin, inline,
 		&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("An Athena administrator creates and deletes workgroups, data catalogs, databases and tables, whose names are not known in advance; all ARNs stay in this account and region, and the list calls support no resource-level permission.")})
 	add(r.BreakGlass,
 		&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM4"), AppliesTo: managed("AdministratorAccess"),
 			Reason: jsii.String("Break glass is full administrator by definition: containment, eradication and recovery may touch anything. Only the base principal can assume it, for an hour at a time, and CloudTrail records every use.")})
 	if r.Deploy != nil {
-		add(r.Deploy,
+		add(r.Deploy, inline,
 			&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM5"),
 				Reason: jsii.String("Wildcards are the ID suffix of the stacks it deploys and name suffixes of their resources (such as a secret's random suffix), the console's cf-templates bucket, GuardDuty detector IDs and service-linked role paths, and calls IAM cannot scope to a resource.")})
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
@@ -32,12 +33,16 @@ type built struct {
 	shared *logarchive.LogArchive
 }
 
-const trailSource = "arn:aws:cloudtrail:*:111122223333:trail/*"
+const (
+	trailSource    = "arn:aws:cloudtrail:*:111122223333:trail/*"
+	deliverySource = "arn:aws:logs:us-east-1:111122223333:*"
+)
 
 var fixture = cdktest.Fixture[built]{Build: func(stack awscdk.Stack) built {
 	var b built
 	b.archive = logarchive.NewLogArchive(stack, "Archive", nil)
 	b.archive.AllowDelivery(logarchive.CloudTrailPrincipal, trailSource)
+	b.archive.AllowDelivery(logarchive.LogDeliveryPrincipal, deliverySource)
 	b.own = logarchive.NewLogArchive(stack, "Own", &logarchive.LogArchiveProps{
 		AccessLogsBucket: awss3.Bucket_FromBucketName(stack, jsii.String("OrgAccessLogs"), jsii.String("org-access-logs")),
 		AccessLogsPrefix: "evidence/",
@@ -54,7 +59,7 @@ var fixture = cdktest.Fixture[built]{Build: func(stack awscdk.Stack) built {
 }}
 
 func TestBucketsAreHardenedAndOutliveTheStack(t *testing.T) {
-	_, _, tmpl := fixture.Get(t)
+	b, _, tmpl := fixture.Get(t)
 	cdktest.Assert(t, "bucket count", func() {
 		// Archive and Shared: logs and access logs; Own: logs only (it
 		// brings its access log bucket).
@@ -64,16 +69,48 @@ func TestBucketsAreHardenedAndOutliveTheStack(t *testing.T) {
 		tmpl.AllResources(jsii.String("AWS::S3::Bucket"), assertions.Match_ObjectLike(&map[string]any{
 			"DeletionPolicy":      "Retain",
 			"UpdateReplacePolicy": "Retain",
-			"Properties": map[string]any{
+			"Properties": assertions.Match_ObjectLike(&map[string]any{
 				"PublicAccessBlockConfiguration": map[string]any{
 					"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
 				},
 				"VersioningConfiguration": map[string]any{"Status": "Enabled"},
-				"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
-					map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}},
-				}},
-				"OwnershipControls": map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}}},
-			},
+				"OwnershipControls":       map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}}},
+			}),
+			"Metadata": map[string]any{"cdk_nag": map[string]any{"rules_to_suppress": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{"id": "NIST.800.53.R5-S3BucketReplicationEnabled"}),
+			})}},
+		}))
+	})
+	for _, a := range []*logarchive.LogArchive{b.archive, b.own, b.shared} {
+		cdktest.Assert(t, *a.Node().Id()+" log bucket under the archive's key", func() {
+			tmpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), assertions.Match_ObjectLike(&map[string]any{
+				"LoggingConfiguration": assertions.Match_AnyValue(),
+				"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{
+					"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": cdktest.GetAtt(a.Key, "Arn")},
+					"BucketKeyEnabled":              true,
+				}}},
+			}))
+		})
+	}
+	// S3 server access logging cannot deliver to a bucket whose default
+	// encryption is SSE-KMS.
+	cdktest.Assert(t, "access log buckets on SSE-S3, with the reason", func() {
+		tmpl.ResourcePropertiesCountIs(jsii.String("AWS::S3::Bucket"), assertions.Match_ObjectLike(&map[string]any{
+			"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
+				map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}},
+			}},
+		}), jsii.Number(2))
+		tmpl.HasResource(jsii.String("AWS::S3::Bucket"), assertions.Match_ObjectLike(&map[string]any{
+			"Metadata": map[string]any{"cdk_nag": map[string]any{"rules_to_suppress": assertions.Match_ArrayWith(&[]any{map[string]any{
+				"id": "NIST.800.53.R5-S3DefaultEncryptionKMS", "reason": assertions.Match_StringLikeRegexp(jsii.String("server access logging delivers only to a bucket whose default encryption is SSE-S3")),
+			}})}},
+		}))
+	})
+	cdktest.Assert(t, "keys rotated and retained", func() {
+		tmpl.ResourceCountIs(jsii.String("AWS::KMS::Key"), jsii.Number(3))
+		tmpl.AllResources(jsii.String("AWS::KMS::Key"), assertions.Match_ObjectLike(&map[string]any{
+			"DeletionPolicy": "Retain",
+			"Properties":     assertions.Match_ObjectLike(&map[string]any{"EnableKeyRotation": true}),
 		}))
 	})
 	cdktest.Assert(t, "every bucket policy denies requests without TLS", func() {
@@ -87,6 +124,70 @@ func TestBucketsAreHardenedAndOutliveTheStack(t *testing.T) {
 			})})},
 		}))
 	})
+}
+
+// keyPolicy returns the resolved key policy of key.
+func keyPolicy(t *testing.T, r *iamsim.Resolver, template map[string]any, key awskms.IKey) any {
+	t.Helper()
+	res := template["Resources"].(map[string]any)[cdktest.LogicalID(key)].(map[string]any)
+	policy, err := r.Resolve(res["Properties"].(map[string]any)["KeyPolicy"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return policy
+}
+
+// TestKeyAdmitsTheAccountsAdministrationAndWhatIsGrantedOnly evaluates the
+// archive's key policy with iamsim: the account administers the key (what
+// CloudFormation does) but no IAM principal of it decrypts because its own
+// policies say so; the reader decrypts through S3 and CloudWatch Logs, not
+// by calling KMS itself; the log delivery service encrypts for this
+// account's sources only; CloudTrail, whose trail has its own statements,
+// gets none here.
+func TestKeyAdmitsTheAccountsAdministrationAndWhatIsGrantedOnly(t *testing.T) {
+	b, _, tmpl := fixture.Get(t)
+	template := cdktest.TemplateJSON(tmpl)
+	r, err := iamsim.NewResolver(template, iamsim.Deployment{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := keyPolicy(t, r, template, b.archive.Key)
+	const admin = "arn:aws:iam::111122223333:role/Administrator"
+	reader := "arn:aws:iam::111122223333:role/" + strings.ToLower(cdktest.LogicalID(b.reader))
+	via := func(service string) map[string]string {
+		return map[string]string{"kms:ViaService": service + ".us-east-1.amazonaws.com"}
+	}
+	delivery := func(account string) map[string]string {
+		return map[string]string{"aws:SourceAccount": account, "aws:SourceArn": "arn:aws:logs:us-east-1:" + account + ":*"}
+	}
+	for _, c := range []struct {
+		principal, action string
+		context           map[string]string
+		want              bool
+	}{
+		{admin, "kms:PutKeyPolicy", nil, true},
+		{admin, "kms:ScheduleKeyDeletion", nil, true},
+		{admin, "kms:EnableKeyRotation", nil, true},
+		{admin, "kms:Decrypt", via("s3"), false},
+		{admin, "kms:CreateGrant", nil, false},
+		{admin, "kms:GenerateDataKey", nil, false},
+		{reader, "kms:Decrypt", via("s3"), true},
+		{reader, "kms:Decrypt", via("logs"), true},
+		{reader, "kms:Decrypt", nil, false},
+		{reader, "kms:Decrypt", via("secretsmanager"), false},
+		{reader, "kms:GenerateDataKey", via("s3"), false},
+		{logarchive.LogDeliveryPrincipal, "kms:GenerateDataKey", delivery("111122223333"), true},
+		{logarchive.LogDeliveryPrincipal, "kms:GenerateDataKey", delivery("444455556666"), false},
+		{logarchive.CloudTrailPrincipal, "kms:GenerateDataKey", map[string]string{"aws:SourceAccount": "111122223333", "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111122223333:trail/t"}, false},
+	} {
+		got, err := iamsim.Allows(policy, iamsim.Request{Principal: c.principal, Action: c.action, Resource: "arn:aws:kms:us-east-1:111122223333:key/k", Context: c.context})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%s %s %v: allowed=%v, want %v", c.principal, c.action, c.context, got, c.want)
+		}
+	}
 }
 
 func TestLogBucketWritesAccessLogsToTheAccessLogBucket(t *testing.T) {
@@ -218,9 +319,56 @@ func TestListedAccountsWriteUnderTheirOwnPrefixOnly(t *testing.T) {
 				check(principal, other, "s3:PutObject", bucket+"/AWSLogs/"+other+"/CloudTrail/f.json.gz", true, false)
 			}
 		}
+		key := keyPolicy(t, r, template, b.shared.Key)
+		generates := func(principal, source string, want bool) {
+			t.Helper()
+			got, err := iamsim.Allows(key, iamsim.Request{Principal: principal, Action: "kms:GenerateDataKey", Resource: "arn:aws:kms:us-east-1:111122223333:key/k",
+				Context: map[string]string{"aws:SourceAccount": source}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("accounts %v: %s for %s generates a data key with the bucket's key: %v, want %v", accounts, principal, source, got, want)
+			}
+		}
+		for _, principal := range []string{logarchive.CloudTrailPrincipal, logarchive.LogDeliveryPrincipal} {
+			for _, account := range accounts {
+				generates(principal, account, true)
+			}
+			// This account's sources have narrower statements of their own.
+			generates(principal, self, false)
+			generates(principal, unlisted, false)
+		}
 		check("logging.s3.amazonaws.com", accounts[0], "s3:PutObject", bucket+"/AWSLogs/"+accounts[0]+"/f", true, false)
 		if len(accounts) > 1 {
 			check(logarchive.CloudTrailPrincipal, accounts[0], "s3:PutObject", bucket+"/AWSLogs/"+accounts[1]+"/CloudTrail/f.json.gz", true, false)
+		}
+	}
+}
+
+// TestKeyOfTheSharedArchiveLeavesThisAccountToItsOwnStatements lists this
+// account among the delivery accounts: the key's statement for them still
+// leaves it out, since this account's trail and deliveries have narrower
+// statements (source ARNs) of their own.
+func TestKeyOfTheSharedArchiveLeavesThisAccountToItsOwnStatements(t *testing.T) {
+	b, _, tmpl := fixture.Get(t)
+	template := cdktest.TemplateJSON(tmpl)
+	const self, other = "111122223333", "444455556666"
+	r, err := iamsim.NewResolver(template, iamsim.Deployment{Account: self, Parameters: map[string]string{"Accounts": other + "," + self}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := keyPolicy(t, r, template, b.shared.Key)
+	for _, principal := range []string{logarchive.CloudTrailPrincipal, logarchive.LogDeliveryPrincipal} {
+		for account, want := range map[string]bool{other: true, self: false} {
+			got, err := iamsim.Allows(key, iamsim.Request{Principal: principal, Action: "kms:GenerateDataKey", Resource: "arn:aws:kms:us-east-1:111122223333:key/k",
+				Context: map[string]string{"aws:SourceAccount": account}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("%s for %s: allowed=%v, want %v", principal, account, got, want)
+			}
 		}
 	}
 }
@@ -255,7 +403,8 @@ func TestDeliveryToAnImportedBucketWarns(t *testing.T) {
 }
 
 // TestGrantReadAllowsListingAndReadingLogsOnly pins the grant's whole policy:
-// list the bucket, read keys under AWSLogs/, nothing more.
+// list the bucket, read keys under AWSLogs/, decrypt them through S3 (or a
+// log group through CloudWatch Logs), nothing more.
 func TestGrantReadAllowsListingAndReadingLogsOnly(t *testing.T) {
 	b, _, tmpl := fixture.Get(t)
 	cdktest.Assert(t, "reader policy", func() {
@@ -273,6 +422,15 @@ func TestGrantReadAllowsListingAndReadingLogsOnly(t *testing.T) {
 					"Resource": map[string]any{"Fn::Sub": []any{"${Arn}/AWSLogs/*",
 						map[string]any{"Arn": cdktest.GetAtt(b.archive.Bucket, "Arn")}}},
 				},
+				map[string]any{
+					"Effect":   "Allow",
+					"Action":   "kms:Decrypt",
+					"Resource": cdktest.GetAtt(b.archive.Key, "Arn"),
+					"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": []any{
+						map[string]any{"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"},
+						map[string]any{"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"},
+					}}},
+				},
 			}},
 		}))
 	})
@@ -288,11 +446,12 @@ func ExampleNewLogArchive() {
 	archive.GrantRead(responder)
 
 	template := assertions.Template_FromStack(stack, nil)
-	for _, typ := range []string{"AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::IAM::Policy"} {
+	for _, typ := range []string{"AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::KMS::Key", "AWS::IAM::Policy"} {
 		fmt.Println(typ, len(*template.FindResources(jsii.String(typ), nil)))
 	}
 	// Output:
 	// AWS::S3::Bucket 2
 	// AWS::S3::BucketPolicy 2
+	// AWS::KMS::Key 1
 	// AWS::IAM::Policy 1
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/validate"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/weakness"
 )
 
 // TagKey and TagValue mark the workshop VPC and its subnets, route tables
@@ -112,10 +113,18 @@ func NewWorkshopNetwork(scope constructs.Construct, id string, props *WorkshopNe
 			{Name: jsii.String("Private"), SubnetType: privateType, CidrMask: jsii.Number(24)},
 		},
 		// The restriction is a Lambda-backed custom resource: an asset the
-		// console template cannot carry. Nothing uses the default group.
+		// console template cannot carry. See the weakness recorded below.
 		RestrictDefaultSecurityGroup: jsii.Bool(false),
 	})
 	awscdk.Tags_Of(n.Vpc).Add(jsii.String(TagKey), jsii.String(TagValue), nil)
+	for _, subnet := range *n.Vpc.PublicSubnets() {
+		weakness.Suppress(subnet, "the instance in a public subnet, with a public IP address and a route to the internet",
+			"The instance to attack must be reachable from the internet and reach it, as an exposed workload does: the public subnets assign public IPv4 addresses and route 0.0.0.0/0 to the internet gateway.",
+			true, weakness.Rule{ID: "NIST.800.53.R5-VPCSubnetAutoAssignPublicIpDisabled"}, weakness.Rule{ID: "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW"})
+	}
+	weakness.Suppress(n.Vpc.Node().DefaultChild().(awscdk.CfnResource), "the VPC's default security group left open",
+		"The crypto mining simulation launches its instances without a security group, so into the default group, whose open outbound rule lets them reach the mining pools as a compromised workload would; closing it also takes a Lambda-backed custom resource, an asset the console template cannot carry.",
+		false, weakness.Rule{ID: "NIST.800.53.R5-VPCDefaultSecurityGroupClosed"})
 	if chosenAtDeployment {
 		natGatewayConditions(c, n.Vpc, awscdk.Token_AsString(natGateways, nil))
 	}
@@ -127,10 +136,9 @@ func NewWorkshopNetwork(scope constructs.Construct, id string, props *WorkshopNe
 	})
 	n.SecurityGroup.AddIngressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(22)),
 		jsii.String("Deliberate weakness: SSH from anywhere, the exercise's attack surface"), jsii.Bool(false))
-	cdknag.NagSuppressions_AddResourceSuppressions(n.SecurityGroup, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-EC23"),
-		Reason: jsii.String("Deliberate weakness: SSH from 0.0.0.0/0 is the attack surface the workshop exposes; the instance has no key pair and is managed through Systems Manager."),
-	}}, jsii.Bool(false))
+	weakness.Suppress(n.SecurityGroup, "SSH open to the internet on the workshop instance",
+		"Its security group admits TCP 22 from 0.0.0.0/0, the attack surface of the exercise; the instance has no key pair and is managed through Systems Manager.",
+		false, weakness.Rule{ID: "AwsSolutions-EC23"}, weakness.Rule{ID: "NIST.800.53.R5-EC2RestrictedSSH"})
 	awscdk.Validations_Of(n.SecurityGroup).Acknowledge(&awscdk.Acknowledgment{
 		Id:     jsii.String("CloudFormation-Validate::W2508"),
 		Reason: jsii.String("Deliberate weakness: SSH from anywhere is the workshop's attack surface."),

@@ -10,11 +10,13 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest/iamsim"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/network"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/weakness"
 )
 
 func TestMain(m *testing.M) { cdktest.Main(m) }
@@ -104,6 +106,49 @@ func TestInstanceIsManagedHardenedAndDeliberatelyExposed(t *testing.T) {
 			}},
 		}))
 	})
+}
+
+// TestDeliberateWeaknessesAreRecordedOnWhatHasThem pins where the network
+// records its three deliberate weaknesses: the open SSH rule on the
+// instance's security group, public addresses and the route to the internet
+// gateway on each public subnet (its children: the subnet and its route),
+// the open default security group on the VPC; none on a private subnet.
+func TestDeliberateWeaknessesAreRecordedOnWhatHasThem(t *testing.T) {
+	n, _, tmpl := fixture.Get(t)
+	template := cdktest.TemplateJSON(tmpl)
+	if got, want := weakness.Names(template), []string{
+		"SSH open to the internet on the workshop instance",
+		"the VPC's default security group left open",
+		"the instance in a public subnet, with a public IP address and a route to the internet",
+	}; !slices.Equal(got, want) {
+		t.Errorf("weaknesses %q, want %q", got, want)
+	}
+	suppressed := func(c constructs.IConstruct) []string {
+		res := template["Resources"].(map[string]any)[cdktest.LogicalID(c)].(map[string]any)
+		var ids []string
+		metadata, _ := res["Metadata"].(map[string]any)
+		nag, _ := metadata["cdk_nag"].(map[string]any)
+		rules, _ := nag["rules_to_suppress"].([]any)
+		for _, r := range rules {
+			ids = append(ids, r.(map[string]any)["id"].(string))
+		}
+		return ids
+	}
+	for _, c := range []struct {
+		what  string
+		of    constructs.IConstruct
+		rules []string
+	}{
+		{"security group", n.SecurityGroup, []string{"AwsSolutions-EC23", "NIST.800.53.R5-EC2RestrictedSSH"}},
+		{"VPC", n.Vpc, []string{"NIST.800.53.R5-VPCDefaultSecurityGroupClosed"}},
+		{"public subnet", (*n.Vpc.PublicSubnets())[1], []string{"NIST.800.53.R5-VPCSubnetAutoAssignPublicIpDisabled", "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW"}},
+		{"public subnet's default route", (*n.Vpc.PublicSubnets())[0].Node().FindChild(jsii.String("DefaultRoute")), []string{"NIST.800.53.R5-VPCSubnetAutoAssignPublicIpDisabled", "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW"}},
+		{"private subnet", (*n.Vpc.PrivateSubnets())[0], nil},
+	} {
+		if got := suppressed(c.of); !slices.Equal(got, c.rules) {
+			t.Errorf("%s suppresses %v, want %v", c.what, got, c.rules)
+		}
+	}
 }
 
 // TestVPCIsTaggedForScripts pins the tag the crypto mining simulation finds

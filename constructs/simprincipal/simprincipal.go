@@ -10,6 +10,7 @@ package simprincipal
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -19,6 +20,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/validate"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/weakness"
 )
 
 // DefaultSecretNamePrefix starts the name of every simulation credential
@@ -115,24 +117,30 @@ func NewSimulationPrincipal(scope constructs.Construct, id string, props *Simula
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 
-	cdknag.NagSuppressions_AddResourceSuppressions(p.User, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("Deliberate weakness: the simulation user " + props.UserName + " stands for a leaked or over-privileged key, so its policy allows whole services on every resource. Sandbox accounts only."),
-		AppliesTo: wildcardFindings(props.Actions),
-	}}, jsii.Bool(true))
+	weakness.Suppress(p.User, "simulation users allowed whole services",
+		"The simulation user "+props.UserName+" stands for a leaked or over-privileged key: its policy, inline on the user itself as an attacker would find it, allows "+strings.Join(props.Actions, ", ")+" on every resource. Sandbox accounts only.",
+		true,
+		weakness.Rule{ID: "AwsSolutions-IAM5", AppliesTo: wildcardFindings(props.Actions)},
+		weakness.Rule{ID: "NIST.800.53.R5-IAMPolicyNoStatementsWithFullAccess"},
+		weakness.Rule{ID: "NIST.800.53.R5-IAMUserNoPolicies"},
+		weakness.Rule{ID: "NIST.800.53.R5-IAMUserGroupMembership"},
+		weakness.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy"})
+	weakness.Suppress(p.Secret, "simulation access keys never rotated",
+		"The secret holds an IAM user's access key, which Secrets Manager rotates only through a rotation function, a Lambda asset the console template cannot carry; the key lives only as long as the simulation stack.",
+		false, weakness.Rule{ID: "AwsSolutions-SMG4"}, weakness.Rule{ID: "NIST.800.53.R5-SecretsManagerRotationEnabled"})
 	cdknag.NagSuppressions_AddResourceSuppressions(p.Secret, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-SMG4"),
-		Reason: jsii.String("The secret holds an IAM user's access key, which Secrets Manager cannot rotate without a rotation function; the key lives only as long as the simulation stack."),
+		Id:     jsii.String("NIST.800.53.R5-SecretsManagerUsingKMSKey"),
+		Reason: jsii.String("The secret is encrypted with the AWS managed key of Secrets Manager. A customer managed key of this stack would cost $1 a month for credentials that live as long as the stack; sharing the workshop's key would mean letting every administrator who runs the simulations decrypt with it, while its policy admits the responders' roles only."),
 	}}, jsii.Bool(false))
 	return p
 }
 
 // wildcardFindings names the IAM5 findings the policy raises: the resource
 // wildcard and each service-wide action.
-func wildcardFindings(actions []string) *[]interface{} {
-	findings := []interface{}{"Resource::*"}
+func wildcardFindings(actions []string) []string {
+	findings := []string{"Resource::*"}
 	for _, a := range actions {
 		findings = append(findings, "Action::"+a)
 	}
-	return &findings
+	return findings
 }

@@ -50,11 +50,25 @@ func TestUsersGetTheirDeliberatelyBroadPolicyWithADocumentedSuppression(t *testi
 					map[string]any{"Sid": "SimulationActions", "Effect": "Allow", "Action": "iam:*", "Resource": "*"},
 				}},
 			}),
-			"Metadata": map[string]any{"cdk_nag": map[string]any{"rules_to_suppress": []any{assertions.Match_ObjectLike(&map[string]any{
-				"id":         "AwsSolutions-IAM5",
-				"reason":     assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness: the simulation user leaky ")),
-				"applies_to": []any{"Resource::*", "Action::iam:*"},
-			})}}},
+			"Metadata": map[string]any{"cdk_nag": map[string]any{"rules_to_suppress": []any{
+				assertions.Match_ObjectLike(&map[string]any{
+					"id":         "AwsSolutions-IAM5",
+					"reason":     assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness: simulation users allowed whole services[.] The simulation user leaky .* allows iam:[*] on every resource")),
+					"applies_to": []any{"Resource::*", "Action::iam:*"},
+				}),
+				weaknessOf("NIST.800.53.R5-IAMPolicyNoStatementsWithFullAccess"),
+				weaknessOf("NIST.800.53.R5-IAMUserNoPolicies"),
+				weaknessOf("NIST.800.53.R5-IAMUserGroupMembership"),
+				weaknessOf("NIST.800.53.R5-IAMNoInlinePolicy"),
+			}}},
+		}))
+	})
+	cdktest.Assert(t, "the user itself carries the same weakness", func() {
+		tmpl.HasResource(jsii.String("AWS::IAM::User"), assertions.Match_ObjectLike(&map[string]any{
+			"Properties": map[string]any{"UserName": "leaky"},
+			"Metadata": map[string]any{"cdk_nag": map[string]any{"rules_to_suppress": assertions.Match_ArrayWith(&[]any{
+				weaknessOf("NIST.800.53.R5-IAMUserGroupMembership"),
+			})}},
 		}))
 	})
 	cdktest.Assert(t, "pipeline user's policy with its extra statement", func() {
@@ -65,6 +79,15 @@ func TestUsersGetTheirDeliberatelyBroadPolicyWithADocumentedSuppression(t *testi
 				map[string]any{"Sid": "ReadOneParameter", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "arn:aws:ssm:us-east-1::parameter/x"},
 			}},
 		}))
+	})
+}
+
+// weaknessOf matches a suppression of rule that records the simulation
+// users' weakness.
+func weaknessOf(rule string) any {
+	return assertions.Match_ObjectLike(&map[string]any{
+		"id":     rule,
+		"reason": assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness: simulation users allowed whole services[.] ")),
 	})
 }
 
@@ -100,6 +123,23 @@ func TestSecretsHoldEachUsersOwnAccessKey(t *testing.T) {
 	cdktest.Assert(t, "purpose describes the secret", func() {
 		tmpl.HasResourceProperties(jsii.String("AWS::SecretsManager::Secret"), assertions.Match_ObjectLike(&map[string]any{
 			"Name": simprincipal.DefaultSecretNamePrefix + "leaky", "Description": "The leaked key.",
+		}))
+	})
+}
+
+// TestSecretsRecordTheirRotationAsAWeaknessAndTheirKeyAsAChoice pins the
+// secrets' suppressions: no rotation is a deliberate weakness of the
+// workshop; the AWS managed key is a reasoned choice, not a weakness.
+func TestSecretsRecordTheirRotationAsAWeaknessAndTheirKeyAsAChoice(t *testing.T) {
+	_, _, tmpl := fixture.Get(t)
+	never := assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness: simulation access keys never rotated[.] "))
+	cdktest.Assert(t, "suppressions", func() {
+		tmpl.AllResources(jsii.String("AWS::SecretsManager::Secret"), assertions.Match_ObjectLike(&map[string]any{
+			"Metadata": map[string]any{"cdk_nag": map[string]any{"rules_to_suppress": []any{
+				map[string]any{"id": "AwsSolutions-SMG4", "reason": never},
+				map[string]any{"id": "NIST.800.53.R5-SecretsManagerRotationEnabled", "reason": never},
+				map[string]any{"id": "NIST.800.53.R5-SecretsManagerUsingKMSKey", "reason": assertions.Match_StringLikeRegexp(jsii.String("^The secret is encrypted with the AWS managed key"))},
+			}}},
 		}))
 	})
 }

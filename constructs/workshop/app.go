@@ -41,7 +41,7 @@ type App struct {
 
 // NewApp builds the app: it validates the context settings, creates
 // WorkshopStack and (unless disabled) SimulationStack, and runs the cdk-nag
-// AWS Solutions checks on both.
+// checks (AddNagChecks) on both.
 //
 // The synthesis is configured for console deployment: no BootstrapVersion
 // parameter or rule, no CDKMetadata resource, no aws:cdk:path metadata, and no
@@ -109,14 +109,16 @@ func NewApp(props *AppProps) (*App, error) {
 	return app, nil
 }
 
-// AddNagChecks runs the cdk-nag AWS Solutions rules on every stack under
-// scope. Findings become error and warning annotations: `cdk synth` fails on
-// them, and tests read them with assertions.Annotations.
+// AddNagChecks runs two cdk-nag rule packs on every stack under scope: AWS
+// Solutions, and NIST SP 800-53 rev 5, the controls auditors of the
+// evidence check. Findings become error and warning annotations: `cdk synth`
+// fails on them, and tests read them with assertions.Annotations. A finding
+// the workshop accepts is suppressed, with its reason, in the construct that
+// raises it; a deliberate weakness with package weakness.
 func AddNagChecks(scope constructs.IConstruct) {
-	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{
-		Verbose: jsii.Bool(true),
-		Reports: jsii.Bool(false),
-	}), nil)
+	props := &cdknag.NagPackProps{Verbose: jsii.Bool(true), Reports: jsii.Bool(false)}
+	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(props), nil)
+	awscdk.Aspects_Of(scope).Add(cdknag.NewNIST80053R5Checks(props), nil)
 }
 
 func stackProps(description string) awscdk.StackProps {

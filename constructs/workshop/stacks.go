@@ -19,6 +19,7 @@ import (
 	"github.com/ir-workshop/incident-response-playbooks/constructs/network"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/simprincipal"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/telemetry"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/weakness"
 )
 
 // WorkshopStackProps configures WorkshopStack.
@@ -65,14 +66,19 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 	s.Analytics = analytics.NewSecurityAnalytics(stack, "Analytics", &analytics.SecurityAnalyticsProps{
 		LogBucket:        s.LogArchive.Bucket,
 		AccessLogsBucket: s.LogArchive.AccessLogsBucket,
+		ResultsKey:       s.LogArchive.Key,
 		EngineVersion:    s.Parameters.AthenaEngineVersion.ValueAsString(),
 		StartDate:        s.Parameters.ProjectionStartDate.ValueAsString(),
 		Accounts:         s.Parameters.LogAccounts(),
 		VpcIds:           []*string{s.Network.Vpc.VpcId()},
 		Queries:          props.Queries,
 	})
+	// One key, the log archive's, encrypts the trail's files and log group,
+	// the log bucket, the query results and the alert topic: each service
+	// has its own statements in its policy, and a key costs $1 a month.
 	s.AuditTrail = audittrail.NewAuditTrail(stack, "AuditTrail", &audittrail.AuditTrailProps{
 		Bucket:            s.LogArchive.Bucket,
+		Key:               s.LogArchive.Key,
 		ExcludeDataEvents: []awss3.IBucket{s.LogArchive.AccessLogsBucket},
 	})
 	s.Roles = irroles.NewIncidentResponseRoles(stack, "Roles", &irroles.IncidentResponseRolesProps{
@@ -87,14 +93,17 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 		Routes:          props.AlertRoutes,
 		MinimumSeverity: s.Parameters.AlertMinimumSeverity.ValueAsString(),
 		Email:           s.Parameters.AlertEmail.ValueAsString(),
+		Key:             s.LogArchive.Key,
 	})
 
 	output(stack, "LogBucketName", s.LogArchive.Bucket.BucketName(), "S3 bucket that CloudTrail, VPC Flow Logs and Route 53 Resolver query logs deliver to, under AWSLogs/.")
 	output(stack, "AccessLogsBucketName", s.LogArchive.AccessLogsBucket.BucketName(), "S3 bucket that receives the server access logs of the workshop's buckets.")
-	output(stack, "AthenaResultsBucketName", s.Analytics.ResultsBucket.BucketName(), "S3 bucket that holds Athena query results (SSE-S3).")
+	output(stack, "AthenaResultsBucketName", s.Analytics.ResultsBucket.BucketName(), "S3 bucket that holds Athena query results, encrypted with the workshop's KMS key.")
 	output(stack, "AthenaWorkGroupName", s.Analytics.WorkGroup.Ref(), "Athena workgroup to run the playbook queries in; choose it in the Athena console.")
 	output(stack, "GlueDatabaseName", s.Analytics.Database.Ref(), "Glue database with the cloudtrail_logs, vpc_flow_logs and dns_query_logs tables.")
 	output(stack, "TrailName", s.AuditTrail.Trail.Ref(), "CloudTrail trail that records management events and S3 data events.")
+	output(stack, "TrailLogGroupName", s.AuditTrail.LogGroup.LogGroupName(), "CloudWatch Logs log group that receives the trail's events too, for Logs Insights queries and metric filters.")
+	output(stack, "KeyArn", s.LogArchive.Key.KeyArn(), "Customer managed KMS key that encrypts the log bucket, the trail's files and log group, query results and alerts; kept with the buckets when the stack is deleted.")
 	output(stack, "VpcId", s.Network.Vpc.VpcId(), "The workshop VPC; the crypto mining simulation launches instances only here.")
 	output(stack, "InstanceId", s.Network.Instance.InstanceId(), "The workshop EC2 instance (SSH open to the internet on purpose).")
 	output(stack, "SecurityAnalystRoleArn", s.Roles.Analyst.RoleArn(), "Role to assume for detection and analysis: Athena queries, read-only access, CloudShell.")
@@ -293,19 +302,26 @@ func (s *SimulationStack) newS3Simulations(stack awscdk.Stack) {
 	})
 	s.Data.GrantReadWrite(s.S3Ransomware.User)
 
+	// One deliberate weakness, recorded as weakness.Suppress records one; the
+	// records' wildcard is matched by a pattern, which weakness.Rule cannot
+	// carry, since the data bucket's logical ID is known only at synthesis.
 	records := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<DataBucket[0-9A-F]+\.Arn>\/\*$/`)}
-	suppress := func(p *simprincipal.SimulationPrincipal, reason string, findings ...any) {
+	suppress := func(p *simprincipal.SimulationPrincipal, why string, findings ...any) {
 		cdknag.NagSuppressions_AddResourceSuppressions(p.User, &[]*cdknag.NagPackSuppression{{
 			Id:        jsii.String("AwsSolutions-IAM5"),
-			Reason:    jsii.String(reason),
+			Reason:    jsii.String(weakness.Prefix + WorkloadUsersWeakness + ". " + why),
 			AppliesTo: &findings,
 		}}, jsii.Bool(true))
 	}
-	suppress(s.S3Exfiltration, "Deliberate weakness, scoped: the workload user "+S3ExfiltrationUser+" reads every record of the data bucket, as its job needs, and may stage copies in buckets named "+ExfiltrationBucketPrefix+"*, as its simulation does. Sandbox accounts only.",
+	suppress(s.S3Exfiltration, "The workload user "+S3ExfiltrationUser+" reads every record of the data bucket, as its job needs, and may stage copies in buckets named "+ExfiltrationBucketPrefix+"*, as its simulation does. Sandbox accounts only.",
 		records, "Resource::arn:<AWS::Partition>:s3:::"+ExfiltrationBucketPrefix+"*", "Resource::arn:<AWS::Partition>:s3:::"+ExfiltrationBucketPrefix+"*/*")
-	suppress(s.S3Ransomware, "Deliberate weakness, scoped: the workload user "+S3RansomwareUser+" reads, writes and deletes every record of the data bucket, as its job needs. Sandbox accounts only.",
+	suppress(s.S3Ransomware, "The workload user "+S3RansomwareUser+" reads, writes and deletes every record of the data bucket, as its job needs. Sandbox accounts only.",
 		records)
 }
+
+// WorkloadUsersWeakness names, in the README's warning box, the deliberate
+// weakness of the S3 simulations' workload users.
+const WorkloadUsersWeakness = "workload users allowed more than their job"
 
 func output(stack awscdk.Stack, id string, value *string, description string) {
 	awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{

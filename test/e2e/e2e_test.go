@@ -116,7 +116,7 @@ func runScript(t *testing.T, env []string, path string, args ...string) scriptRe
 		t.Fatal(err)
 	}
 	cmd := exec.CommandContext(ctx, abs, args...)
-	cmd.Env = env
+	cmd.Env = moto.CountScriptCalls(t, env)
 	cmd.Dir = t.TempDir()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout

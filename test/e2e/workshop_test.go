@@ -74,20 +74,54 @@ func TestWorkshopStackDeploysIntoEmulator(t *testing.T) {
 
 	// moto's CloudFormation applies only BucketEncryption and Tags of an
 	// AWS::S3::Bucket (not versioning, public access block or logging), so
-	// encryption is what the emulator can show.
-	t.Run("LogBucketExistsAndIsEncrypted", func(t *testing.T) {
+	// encryption is what the emulator can show: the log and results buckets
+	// under the workshop's key, the access log bucket on SSE-S3, which is
+	// all S3 server access logging delivers to.
+	t.Run("BucketsAreEncryptedWithTheRotatedKey", func(t *testing.T) {
 		t.Parallel()
-		var encryption struct {
-			ServerSideEncryptionConfiguration struct {
-				Rules []struct {
-					ApplyServerSideEncryptionByDefault struct{ SSEAlgorithm string }
+		names := requireOutputs(t, outputs, "KeyArn", "AthenaResultsBucketName", "AccessLogsBucketName")
+		key, results, accessLogs := names[0], names[1], names[2]
+		var rotation struct{ KeyRotationEnabled bool }
+		s.MustAWSJSON(t, env, &rotation, "kms", "get-key-rotation-status", "--key-id", key)
+		if !rotation.KeyRotationEnabled {
+			t.Errorf("key %s is not rotated", key)
+		}
+		for bucket, want := range map[string]struct{ algorithm, key string }{
+			logBucket:  {"aws:kms", key},
+			results:    {"aws:kms", key},
+			accessLogs: {"AES256", ""},
+		} {
+			var encryption struct {
+				ServerSideEncryptionConfiguration struct {
+					Rules []struct {
+						ApplyServerSideEncryptionByDefault struct{ SSEAlgorithm, KMSMasterKeyID string }
+					}
 				}
 			}
+			s.MustAWSJSON(t, env, &encryption, "s3api", "get-bucket-encryption", "--bucket", bucket)
+			rules := encryption.ServerSideEncryptionConfiguration.Rules
+			if len(rules) != 1 || rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm != want.algorithm ||
+				rules[0].ApplyServerSideEncryptionByDefault.KMSMasterKeyID != want.key {
+				t.Errorf("bucket %s encryption rules %+v, want %s with key %q", bucket, rules, want.algorithm, want.key)
+			}
 		}
-		s.MustAWSJSON(t, env, &encryption, "s3api", "get-bucket-encryption", "--bucket", logBucket)
-		rules := encryption.ServerSideEncryptionConfiguration.Rules
-		if len(rules) != 1 || rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm == "" {
-			t.Errorf("log bucket %s encryption rules %+v, want default encryption", logBucket, rules)
+	})
+
+	// moto does not model the trail (moto.UnmodeledTypes); the log group it
+	// delivers to, with its retention, it does. (moto ignores a log group's
+	// KmsKeyId; the template tests pin it.)
+	t.Run("TrailLogGroupKeepsNinetyDays", func(t *testing.T) {
+		t.Parallel()
+		name := requireOutputs(t, outputs, "TrailLogGroupName")[0]
+		var groups struct {
+			LogGroups []struct {
+				LogGroupName    string
+				RetentionInDays int
+			}
+		}
+		s.MustAWSJSON(t, env, &groups, "logs", "describe-log-groups", "--log-group-name-prefix", name)
+		if len(groups.LogGroups) != 1 || groups.LogGroups[0].LogGroupName != name || groups.LogGroups[0].RetentionInDays != 90 {
+			t.Errorf("log groups %+v, want %s keeping 90 days", groups.LogGroups, name)
 		}
 	})
 

@@ -22,8 +22,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,10 +61,25 @@ type Server struct {
 	// set.
 	RecordingFile string
 
-	tb      testing.TB
+	tb      testing.TB // the test that started the server; nil for a shared one
 	dir     string
 	awsPath string
+	logPath string
 	envs    atomic.Int64
+
+	closeMu sync.Mutex
+	closers []func() // what close runs, last first, for a shared server
+
+	wrapOnce sync.Once
+	wrapDir  string       // the AWS CLI wrapper's directory (calls.go)
+	served   atomic.Int64 // scripts' calls run in-process (serve.go)
+
+	admin struct {
+		once        sync.Once
+		key, secret string
+		err         error
+	}
+	accounts accounts // account.go
 }
 
 // errPortTaken reports that the server could not bind the port picked for it.
@@ -77,36 +94,77 @@ func Start(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("moto_server is not on PATH (%v); install moto with its server extra: pip install 'moto[server]'", err)
 	}
-	dir := t.TempDir()
+	s, err := start(t, bin, t.TempDir(), opts)
+	if err != nil {
+		t.Fatalf("starting moto_server: %v", err)
+	}
+	return s
+}
+
+// start launches the server for the test t, or shared when t is nil.
+func start(t testing.TB, bin, dir string, opts Options) (*Server, error) {
 	// Another process can take the free port between our probe and moto's
 	// bind; try a few ports before giving up.
 	for attempt := 1; ; attempt++ {
 		s, err := launch(t, bin, dir, opts)
 		if err == nil {
-			return s
+			return s, nil
 		}
 		if errors.Is(err, errPortTaken) && attempt < 3 {
 			continue
 		}
-		t.Fatalf("starting moto_server: %v", err)
+		return nil, err
 	}
 }
 
+// onClose runs f when the test that started the server ends, or, for a
+// shared server, when it is closed.
+func (s *Server) onClose(f func()) {
+	if s.tb != nil {
+		s.tb.Cleanup(f)
+		return
+	}
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	s.closers = append(s.closers, f)
+}
+
+// close runs what onClose registered for a shared server, last first.
+func (s *Server) close() {
+	s.closeMu.Lock()
+	closers := s.closers
+	s.closers = nil
+	s.closeMu.Unlock()
+	for _, f := range slices.Backward(closers) {
+		f()
+	}
+}
+
+// errorf fails the test that started the server, or reports on standard
+// error for a shared one.
+func (s *Server) errorf(format string, args ...any) {
+	if s.tb != nil {
+		s.tb.Errorf(format, args...)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "moto: "+format+"\n", args...)
+}
+
 func launch(t testing.TB, bin, dir string, opts Options) (*Server, error) {
-	t.Helper()
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	awsPath, _ := exec.LookPath("aws") // AWS reports it missing
+	logPath := filepath.Join(dir, fmt.Sprintf("moto_server-%d.log", port))
 	s := &Server{
 		URL:           "http://127.0.0.1:" + strconv.Itoa(port),
 		awsPath:       awsPath,
 		RecordingFile: filepath.Join(dir, "moto_recording"),
 		tb:            t,
 		dir:           dir,
+		logPath:       logPath,
 	}
-	logPath := filepath.Join(dir, fmt.Sprintf("moto_server-%d.log", port))
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -139,9 +197,9 @@ func launch(t testing.TB, bin, dir string, opts Options) (*Server, error) {
 		killProcessGroup(cmd)
 		<-exited
 	}
-	t.Cleanup(func() {
+	s.onClose(func() {
 		stop()
-		if t.Failed() {
+		if t != nil && t.Failed() {
 			t.Logf("moto_server log (%s):\n%s", s.URL, readTail(logPath, logTail))
 		}
 	})
@@ -199,12 +257,19 @@ func readTail(path string, max int) string {
 // Env returns an environment for the AWS CLI that reaches only this server,
 // signing with the given access key. Each call gets its own empty AWS CLI
 // config and credentials files in a temporary directory, so profiles that a
-// test writes stay in that environment and never touch ~/.aws.
+// test writes stay in that environment and never touch ~/.aws. First on its
+// PATH is a wrapper around the AWS CLI that counts the calls of a script run
+// with CountScriptCalls and runs them in-process where it can (calls.go,
+// serve.go).
 func (s *Server) Env(accessKeyID, secretKey string) []string {
 	dir := filepath.Join(s.dir, fmt.Sprintf("aws-%d", s.envs.Add(1)))
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		// Errorf, not Fatalf: Env may run on a subtest's goroutine.
-		s.tb.Errorf("creating the AWS CLI config directory: %v", err)
+		s.errorf("creating the AWS CLI config directory: %v", err)
+	}
+	path := os.Getenv("PATH")
+	if wrap := s.cliPath(); wrap != "" {
+		path = wrap + string(os.PathListSeparator) + path
 	}
 	return []string{
 		"AWS_ENDPOINT_URL=" + s.URL,
@@ -216,7 +281,7 @@ func (s *Server) Env(accessKeyID, secretKey string) []string {
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_PAGER=",
-		"PATH=" + os.Getenv("PATH"),
+		"PATH=" + path,
 		// The real HOME, so that an AWS CLI installed with pip --user still
 		// finds its modules; the two files above keep it out of ~/.aws.
 		"HOME=" + os.Getenv("HOME"),
@@ -258,7 +323,8 @@ func WithEnv(env []string, set ...string) []string {
 
 // AWS runs the AWS CLI with env and --output json, and returns its standard
 // output. The error carries the CLI's standard error. env must point at this
-// server (see Env).
+// server (see Env). The command runs in-process where it can (see cli.go)
+// and counts as one of t's own calls (calls.go).
 func (s *Server) AWS(t testing.TB, env []string, args ...string) (string, error) {
 	t.Helper()
 	if got := Getenv(env, "AWS_ENDPOINT_URL"); got != s.URL {
@@ -267,20 +333,53 @@ func (s *Server) AWS(t testing.TB, env []string, args ...string) (string, error)
 	if s.awsPath == "" {
 		t.Fatal("the AWS CLI (aws) is not on PATH; install it (pip install awscli, or AWS CLI v2)")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, s.awsPath, append(args[:len(args):len(args)], "--output", "json")...)
-	cmd.Env = env
-	cmd.Dir = s.dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	tallyOf(t).own.Add(1)
+	stdout, stderr, err := s.run(env, args, func(err error) {
+		fallBackNoted.Do(func() { t.Logf("%v: running aws once per call", err) })
+	})
+	if err != nil {
 		// Name the operation, not every argument: arguments can be long
 		// policy documents.
-		return stdout.String(), fmt.Errorf("aws %s: %w: %s", operation(args), err, strings.TrimSpace(stderr.String()))
+		return stdout, fmt.Errorf("aws %s: %w: %s", operation(args), err, strings.TrimSpace(stderr))
 	}
-	return stdout.String(), nil
+	return stdout, nil
+}
+
+// run runs the AWS CLI with env and --output json, in-process where it can,
+// calling fellBack with the reason when it cannot. A non-zero exit status
+// is an error.
+func (s *Server) run(env, args []string, fellBack func(error)) (stdout, stderr string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
+	defer cancel()
+	args = append(args[:len(args):len(args)], "--output", "json")
+	stdout, stderr, code, err := clis.run(ctx, s.awsPath, args, env, s.dir)
+	if errors.Is(err, errFallBack) {
+		fellBack(err)
+		stdout, stderr, code, err = s.execAWS(ctx, env, args)
+	}
+	if err == nil && code != 0 {
+		err = fmt.Errorf("exit status %d", code)
+	}
+	return stdout, stderr, err
+}
+
+// fallBackNoted makes the test log once why the AWS CLI runs as a process.
+var fallBackNoted sync.Once
+
+// execAWS runs the AWS CLI as a process of its own.
+func (s *Server) execAWS(ctx context.Context, env, args []string) (stdout, stderr string, code int, err error) {
+	cmd := exec.CommandContext(ctx, s.awsPath, args...)
+	cmd.Env = env
+	cmd.Dir = s.dir
+	var out, errOut bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &errOut
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.Exited() {
+		code, err = exit.ExitCode(), nil
+	}
+	return out.String(), errOut.String(), code, err
 }
 
 // operation returns the service and operation named in args.
@@ -323,21 +422,49 @@ func (s *Server) MustAWSJSON(t testing.TB, env []string, v any, args ...string) 
 // to have every call after AdminEnv authenticated and authorized.
 const AdminSetupCalls = 3
 
-// AdminEnv creates an IAM user allowed every action and returns an Env signed
-// with a new access key of that user. Call it first on a server started with
-// NoAuthActionCount: AdminSetupCalls.
+// AdminEnv returns an Env signed with an access key of the server's
+// administrator, an IAM user allowed every action, which the first call
+// creates. On a server started with NoAuthActionCount: AdminSetupCalls, make
+// that first call before any other.
 func (s *Server) AdminEnv(t testing.TB) []string {
 	t.Helper()
-	const user = "moto-test-admin"
-	// Before authentication starts any key signs; moto's own default
-	// account key says what it is.
-	setup := s.Env("AKIAIOSFODNN7EXAMPLE", "moto-unauthenticated-setup")
-	s.MustAWS(t, setup, "iam", "create-user", "--user-name", user)
-	s.MustAWS(t, setup, "iam", "put-user-policy", "--user-name", user, "--policy-name", "AllowEverything",
-		"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+	s.admin.once.Do(func() {
+		// Before authentication starts any key signs; moto's own default
+		// account key says what it is.
+		setup := s.Env("AKIAIOSFODNN7EXAMPLE", "moto-unauthenticated-setup")
+		s.admin.key, s.admin.secret, s.admin.err = makeAdministrator(func(args ...string) (string, error) {
+			return s.AWS(t, setup, args...)
+		})
+	})
+	if s.admin.err != nil {
+		t.Fatal(s.admin.err)
+	}
+	return s.Env(s.admin.key, s.admin.secret)
+}
+
+// adminUser is the IAM user that makeAdministrator creates.
+const adminUser = "moto-test-admin"
+
+// makeAdministrator creates, through call (the AWS CLI, signed by whoever
+// may), an IAM user allowed every action and an access key of it, in
+// AdminSetupCalls calls, and returns the key.
+func makeAdministrator(call func(args ...string) (string, error)) (keyID, secret string, err error) {
+	if _, err := call("iam", "create-user", "--user-name", adminUser); err != nil {
+		return "", "", err
+	}
+	if _, err := call("iam", "put-user-policy", "--user-name", adminUser, "--policy-name", "AllowEverything",
+		"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`); err != nil {
+		return "", "", err
+	}
+	out, err := call("iam", "create-access-key", "--user-name", adminUser)
+	if err != nil {
+		return "", "", err
+	}
 	var key struct {
 		AccessKey struct{ AccessKeyId, SecretAccessKey string }
 	}
-	s.MustAWSJSON(t, setup, &key, "iam", "create-access-key", "--user-name", user)
-	return s.Env(key.AccessKey.AccessKeyId, key.AccessKey.SecretAccessKey)
+	if err := json.Unmarshal([]byte(out), &key); err != nil {
+		return "", "", fmt.Errorf("decoding the administrator's access key: %w", err)
+	}
+	return key.AccessKey.AccessKeyId, key.AccessKey.SecretAccessKey, nil
 }

@@ -94,7 +94,7 @@ func startCommand(t *testing.T, dir string, env []string, name, path string, arg
 	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
 	r := &running{name: name, ctx: ctx, cancel: cancel, ended: make(chan struct{})}
 	r.cmd = exec.CommandContext(ctx, path, args...)
-	r.cmd.Env = moto.WithEnv(env, "TMPDIR="+t.TempDir())
+	r.cmd.Env = moto.WithEnv(moto.CountScriptCalls(t, env), "TMPDIR="+t.TempDir())
 	r.cmd.Dir = dir
 	r.cmd.Stdout = &r.stdout
 	r.cmd.Stderr = &r.stderr

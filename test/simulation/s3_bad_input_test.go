@@ -24,6 +24,7 @@ var runStartedS3 = regexp.MustCompile(`run ((?:se|sr)-[0-9]{8}-[0-9]{6}-[0-9a-f]
 // data bucket, feeds the S3 incidents' scripts bad input side by side, and
 // then checks with one inventory that the account is as it was before.
 func TestS3ScriptsRefuseBadInputAndChangeNothing(t *testing.T) {
+	t.Parallel()
 	w := newS3Workshop(t)
 	t.Run("Cases", func(t *testing.T) { testS3BadInput(t, w) })
 	requireSameInventory(t, "the account after the bad input", w.baseline, takeInventory(t, w.workshop))

@@ -18,6 +18,7 @@ import (
 // any run is left, and that what was made before and outside the runs, the
 // records with every version among it, is as it was.
 func TestS3ExfiltrationRunsAndIsUndoneLeavingNothing(t *testing.T) {
+	t.Parallel()
 	w := newS3Workshop(t)
 	testS3Exfiltration(t, w)
 	requireRunsUndone(t, w.workshop)

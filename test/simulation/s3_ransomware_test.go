@@ -20,6 +20,7 @@ import (
 // made before and outside the runs, the records with every version among
 // it, is as it was.
 func TestS3RansomwareRunsAndIsUndoneLeavingNothing(t *testing.T) {
+	t.Parallel()
 	w := newS3Workshop(t)
 	testS3Ransomware(t, w)
 	requireRunsUndone(t, w.workshop)

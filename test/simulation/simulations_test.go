@@ -3,7 +3,8 @@ package simulation
 import "testing"
 
 // TestScriptsAgainstTheEmulatedWorkshop deploys both templates into one
-// emulator that checks credentials and IAM policies, and then, in order:
+// account of the emulator, which checks credentials and IAM policies, and
+// then, in order:
 //  1. runs each simulation with its simulation user's profile and checks what
 //     it created;
 //  2. feeds every script bad input and checks that the account did not
@@ -19,6 +20,7 @@ import "testing"
 // left, and that what was made before and outside the simulations is as it
 // was.
 func TestScriptsAgainstTheEmulatedWorkshop(t *testing.T) {
+	t.Parallel()
 	w := newWorkshop(t)
 
 	var exposure, mining completeRun

@@ -57,13 +57,13 @@ var simulationSecrets = []struct{ output, user string }{
 	{"CryptoMiningSecretName", "pipeline"},
 }
 
-// newWorkshop starts an emulator that checks credentials and IAM policies,
-// deploys both templates, configures the simulation profiles and creates the
-// bystanders.
+// newWorkshop makes a new account on the package's emulator, which checks
+// credentials and IAM policies, deploys both templates into it, configures
+// the simulation profiles and creates the bystanders.
 func newWorkshop(t *testing.T) *workshop {
 	t.Helper()
-	s := moto.Start(t, moto.Options{NoAuthActionCount: moto.AdminSetupCalls, Record: true})
-	env := moto.WithEnv(s.AdminEnv(t), "IR_WORKSHOP_RETRY_DELAY=0")
+	s := emulator.Server(t)
+	env := moto.WithEnv(s.NewAccount(t), "IR_WORKSHOP_RETRY_DELAY=0")
 	w := &workshop{s: s, env: env, dir: t.TempDir()}
 
 	var param struct{ Parameter struct{ Value string } }
@@ -188,7 +188,10 @@ func (w *workshop) runDir(t *testing.T) string {
 func newBystanders(t *testing.T, w *workshop) bystanders {
 	t.Helper()
 	s, env := w.s, w.env
-	b := bystanders{user: "bystander-admin", bucket: "ir-workshop-bystander-bucket", object: "notes/evidence.txt",
+	// S3 bucket names are global, across the emulator's accounts too.
+	var account struct{ Account string }
+	s.MustAWSJSON(t, env, &account, "sts", "get-caller-identity")
+	b := bystanders{user: "bystander-admin", bucket: "ir-workshop-bystander-" + account.Account, object: "notes/evidence.txt",
 		workshopInstance: w.workshopInstance}
 	s.MustAWS(t, env, "iam", "create-user", "--user-name", b.user)
 	s.MustAWS(t, env, "iam", "attach-user-policy", "--user-name", b.user, "--policy-arn", adminPolicyArn)

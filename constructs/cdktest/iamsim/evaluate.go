@@ -175,10 +175,19 @@ func principalMatches(p any, caller string) bool {
 
 // conditionMatches evaluates one key of one condition operator: the key
 // must be in the request (no ...IfExists operator is implemented) and match
-// any of the values.
+// any of the values. StringNotEquals, IAM's negated operator, holds when the
+// key is absent or equals none of the values.
 func conditionMatches(op string, ctx map[string]string, key string, values []string) (bool, error) {
 	var match func(want, got string) bool
 	switch op {
+	case "StringNotEquals":
+		got, present := ctx[key]
+		for _, v := range values {
+			if want, ok := substitute(v, ctx, false); present && ok && want == got {
+				return false, nil
+			}
+		}
+		return true, nil
 	case "StringEquals":
 		match = func(want, got string) bool { return want == got }
 	case "StringLike":

@@ -27,6 +27,14 @@ func TestEvaluateFollowsIAMForTheImplementedOperators(t *testing.T) {
 		 "Resource":"arn:aws:s3:::logs/AWSLogs/${aws:SourceAccount}/*",
 		 "Condition":{"StringEquals":{"aws:SourceAccount":["111122223333","444455556666"]},"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:${aws:SourceAccount}:trail/*"}}},
 		{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:*","Resource":"arn:aws:s3:::logs/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`)
+	key := decode(t, `{"Statement":[{"Effect":"Allow","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"kms:GenerateDataKey*","Resource":"*",
+		"Condition":{"StringEquals":{"aws:SourceAccount":["111122223333","444455556666"]},"StringNotEquals":{"aws:SourceAccount":"111122223333"}}}]}`)
+	notOwn := decode(t, `{"Statement":[{"Effect":"Allow","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"kms:GenerateDataKey*","Resource":"*",
+		"Condition":{"StringNotEquals":{"aws:SourceAccount":"111122223333"}}}]}`)
+	generate := func(account string) Request {
+		return Request{Principal: "delivery.logs.amazonaws.com", Action: "kms:GenerateDataKey", Resource: "arn:aws:kms:us-east-1:111122223333:key/k",
+			Context: map[string]string{"aws:SourceAccount": account}}
+	}
 	lead := "arn:aws:iam::111122223333:role/Lead"
 	put := func(account, key string, ctx map[string]string) Request {
 		c := map[string]string{"aws:SourceAccount": account, "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:" + account + ":trail/t", "aws:SecureTransport": "true"}
@@ -55,6 +63,11 @@ func TestEvaluateFollowsIAMForTheImplementedOperators(t *testing.T) {
 		{"bucket: a wildcard in the value is literal", bucket, put("*", "AWSLogs/444455556666/x", nil), ImplicitDeny},
 		{"bucket: other service", bucket, Request{Principal: "delivery.logs.amazonaws.com", Action: "s3:PutObject", Resource: "arn:aws:s3:::logs/AWSLogs/111122223333/x", Context: map[string]string{"aws:SourceAccount": "111122223333", "aws:SecureTransport": "true"}}, ImplicitDeny},
 		{"bucket: explicit deny wins", bucket, put("444455556666", "AWSLogs/444455556666/x", map[string]string{"aws:SecureTransport": "false"}), ExplicitDeny},
+		{"key: another listed account", key, generate("444455556666"), Allow},
+		{"key: this account, excluded", key, generate("111122223333"), ImplicitDeny},
+		{"key: unlisted account", key, generate("777788889999"), ImplicitDeny},
+		{"key: no source account: the negated operator holds, the other not", key, Request{Principal: "delivery.logs.amazonaws.com", Action: "kms:GenerateDataKey", Resource: "arn:aws:kms:us-east-1:111122223333:key/k"}, ImplicitDeny},
+		{"key: negated operator alone holds without its key", notOwn, Request{Principal: "delivery.logs.amazonaws.com", Action: "kms:GenerateDataKey", Resource: "arn:aws:kms:us-east-1:111122223333:key/k"}, Allow},
 	}
 	for _, c := range cases {
 		got, err := Evaluate(c.doc, c.req)
@@ -68,7 +81,7 @@ func TestEvaluateFollowsIAMForTheImplementedOperators(t *testing.T) {
 
 func TestEvaluateRefusesWhatItDoesNotImplement(t *testing.T) {
 	for _, doc := range []string{
-		`{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceAccount":"1"}}}]}`,
+		`{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringNotLike":{"aws:SourceAccount":"1"}}}]}`,
 		`{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"true"}}}]}`,
 		`{"Statement":[{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}]}`,
 		`{"Statement":[{"Effect":"Allow","Action":"s3:*","NotResource":"*"}]}`,
@@ -83,20 +96,23 @@ func TestResolverEvaluatesConditionsAndFunctions(t *testing.T) {
 	tmpl := decode(t, `{
 		"Parameters":{"Accounts":{"Type":"String","Default":""},"Mfa":{"Type":"String","Default":"false"}},
 		"Conditions":{"NoAccounts":{"Fn::Equals":[{"Ref":"Accounts"},""]},"Mfa":{"Fn::Equals":[{"Ref":"Mfa"},"true"]},"Both":{"Fn::And":[{"Condition":"Mfa"},{"Fn::Not":[{"Condition":"NoAccounts"}]}]}},
-		"Resources":{"Logs":{"Type":"AWS::S3::Bucket"}},
+		"Resources":{"Logs":{"Type":"AWS::S3::Bucket"},"Named":{"Type":"AWS::IAM::Role","Properties":{"RoleName":"Responder"}},"Unnamed":{"Type":"AWS::IAM::Role"},
+			"Key":{"Type":"AWS::KMS::Key"},"Group":{"Type":"AWS::Logs::LogGroup","Properties":{"LogGroupName":"/trail"}},"Topic":{"Type":"AWS::SNS::Topic"}},
 		"Doc":{
 			"accounts":{"Fn::Split":[",",{"Fn::If":["NoAccounts",{"Ref":"AWS::AccountId"},{"Ref":"Accounts"}]}]},
 			"resource":{"Fn::Sub":["${Arn}/AWSLogs/${!aws:SourceAccount}/*",{"Arn":{"Fn::GetAtt":["Logs","Arn"]}}]},
 			"joined":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::",{"Ref":"AWS::AccountId"},":root"]]},
 			"optional":{"Fn::If":["Mfa",{"Bool":"true"},{"Ref":"AWS::NoValue"}]},
-			"first":{"Fn::Select":[0,{"Fn::Split":[",","a,b"]}]}
+			"first":{"Fn::Select":[0,{"Fn::Split":[",","a,b"]}]},
+			"arns":[{"Fn::GetAtt":["Named","Arn"]},{"Fn::GetAtt":["Unnamed","Arn"]},{"Fn::GetAtt":["Key","Arn"]},{"Fn::GetAtt":["Group","Arn"]},{"Fn::GetAtt":["Topic","TopicArn"]}]
 		}}`)
+	const arns = `["arn:aws:iam::111122223333:role/Responder","arn:aws:iam::111122223333:role/unnamed","arn:aws:kms:us-east-1:111122223333:key/key","arn:aws:logs:us-east-1:111122223333:log-group:/trail:*","Topic.TopicArn"]`
 	cases := []struct {
 		params map[string]string
 		want   string
 	}{
-		{nil, `{"accounts":["111122223333"],"first":"a","joined":"arn:aws:iam::111122223333:root","resource":"arn:aws:s3:::logs/AWSLogs/${aws:SourceAccount}/*"}`},
-		{map[string]string{"Accounts": "444455556666,777788889999", "Mfa": "true"}, `{"accounts":["444455556666","777788889999"],"first":"a","joined":"arn:aws:iam::111122223333:root","optional":{"Bool":"true"},"resource":"arn:aws:s3:::logs/AWSLogs/${aws:SourceAccount}/*"}`},
+		{nil, `{"accounts":["111122223333"],"arns":` + arns + `,"first":"a","joined":"arn:aws:iam::111122223333:root","resource":"arn:aws:s3:::logs/AWSLogs/${aws:SourceAccount}/*"}`},
+		{map[string]string{"Accounts": "444455556666,777788889999", "Mfa": "true"}, `{"accounts":["444455556666","777788889999"],"arns":` + arns + `,"first":"a","joined":"arn:aws:iam::111122223333:root","optional":{"Bool":"true"},"resource":"arn:aws:s3:::logs/AWSLogs/${aws:SourceAccount}/*"}`},
 	}
 	for _, c := range cases {
 		r, err := NewResolver(tmpl, Deployment{Parameters: c.params})

@@ -218,8 +218,10 @@ func (r *Resolver) function(fn string, arg any) (any, error) {
 		if res == nil {
 			return nil, fmt.Errorf("Fn::GetAtt of unknown resource %s", id)
 		}
-		if res["Type"] == "AWS::S3::Bucket" && attr == "Arn" {
-			return "arn:" + r.pseudo["AWS::Partition"] + ":s3:::" + strings.ToLower(id), nil
+		if attr == "Arn" {
+			if arn := r.arn(id, res); arn != "" {
+				return arn, nil
+			}
 		}
 		return id + "." + attr, nil
 	case "Fn::If":
@@ -287,6 +289,29 @@ func (r *Resolver) function(fn string, arg any) (any, error) {
 		return []any{region + "a", region + "b", region + "c"}, nil
 	}
 	return nil, fmt.Errorf("unsupported function %s", fn)
+}
+
+// arn is the ARN of a resource of a type whose ARN this package knows, or
+// "". A physical name the template leaves to CloudFormation is the logical
+// ID in lower case, as Ref gives it.
+func (r *Resolver) arn(id string, res map[string]any) string {
+	props, _ := res["Properties"].(map[string]any)
+	name, ok := props[map[any]string{"AWS::IAM::Role": "RoleName", "AWS::Logs::LogGroup": "LogGroupName"}[res["Type"]]].(string)
+	if !ok {
+		name = strings.ToLower(id)
+	}
+	p, region, account := r.pseudo["AWS::Partition"], r.pseudo["AWS::Region"], r.pseudo["AWS::AccountId"]
+	switch res["Type"] {
+	case "AWS::S3::Bucket":
+		return "arn:" + p + ":s3:::" + strings.ToLower(id)
+	case "AWS::IAM::Role":
+		return "arn:" + p + ":iam::" + account + ":role/" + name
+	case "AWS::KMS::Key":
+		return "arn:" + p + ":kms:" + region + ":" + account + ":key/" + name
+	case "AWS::Logs::LogGroup":
+		return "arn:" + p + ":logs:" + region + ":" + account + ":log-group:" + name + ":*"
+	}
+	return ""
 }
 
 func (r *Resolver) ref(name string) (any, error) {

@@ -50,7 +50,7 @@ func (p *Problems) Addf(field, format string, args ...any) {
 // Stop reports whether there are problems. When there are, it registers them
 // on c so that synthesis fails with all of them; the caller then builds
 // nothing more.
-func (p *Problems) Stop(c constructs.Construct) bool {
+func (p *Problems) Stop(c constructs.IConstruct) bool {
 	if len(p.messages) == 0 {
 		return false
 	}

@@ -299,7 +299,7 @@ func runScript(t *testing.T, env []string, path string, args ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Env = env
+	cmd.Env = moto.CountScriptCalls(t, env)
 	cmd.Dir = t.TempDir()
 	var out bytes.Buffer
 	cmd.Stdout = &out

@@ -1,0 +1,127 @@
+# The AWS CLI (v1) kept running for test/moto (see cli.go): one Python
+# process answers many commands, so a test's own calls do not each pay the
+# CLI's start-up (about half a second of CPU). The scripts under test reach
+# it through serve.go; a command that may read standard input runs as the
+# real `aws` (cli.go, readsStdin), since this process's standard input
+# carries the requests.
+#
+# Protocol: one JSON request a line on stdin,
+#   {"args": ["ec2", "describe-vpcs", ...], "env": ["KEY=VALUE", ...], "dir": "/path"}
+# and one JSON answer a line on stdout, {"code": N, "stdout": "...", "stderr": "..."}.
+# A command sees exactly env as its environment and dir as its working
+# directory, as a process of its own would. The process ends when stdin
+# closes.
+import contextlib
+import io
+import json
+import os
+import sys
+
+import awscli
+import botocore.client
+import botocore.hooks
+import botocore.session
+from awscli import EnvironmentVariables
+from awscli.clidriver import CLIDriver, _set_user_agent_for_session, load_plugins
+
+
+def share_pure_caches():
+    """Shares between sessions what botocore computes again for each one and
+    that depends only on its input: whether an event handler takes **kwargs
+    (one inspect.getfullargspec a handler, hundreds a session), the aliased
+    name of an event, and a client's methods, one a call of every operation
+    of the service (they name the operation; their docstrings, never read by
+    the CLI, are made on demand). Skipped if botocore has changed shape."""
+    base = getattr(botocore.hooks, "BaseEventHooks", None)
+    aliaser = getattr(botocore.hooks, "EventAliaser", None)
+    creator = getattr(botocore.client, "ClientCreator", None)
+    if base is None or aliaser is None or creator is None or not all(
+            hasattr(*a) for a in [(base, "_verify_accept_kwargs"), (creator, "_create_methods")]):
+        return
+    verify = base._verify_accept_kwargs
+    verified = {}
+
+    def verify_once(self, func):
+        key = getattr(func, "__func__", func)
+        try:
+            if key in verified:
+                return verified[key]
+        except TypeError:  # not hashable
+            return verify(self, func)
+        verified[key] = verify(self, func)
+        return verified[key]
+
+    base._verify_accept_kwargs = verify_once
+    init = aliaser.__init__
+    aliases = {}
+
+    def init_sharing(self, event_emitter, event_aliases=None):
+        init(self, event_emitter, event_aliases)
+        if event_aliases is None and isinstance(getattr(self, "_alias_name_cache", None), dict):
+            self._alias_name_cache = aliases
+
+    aliaser.__init__ = init_sharing
+    create_methods = creator._create_methods
+    methods = {}
+
+    def create_methods_once(self, service_model):
+        key = (service_model.service_name, service_model.api_version)
+        if key not in methods:
+            methods[key] = create_methods(self, service_model)
+        return dict(methods[key])
+
+    creator._create_methods = create_methods_once
+
+
+share_pure_caches()
+
+# The service models, read once and shared by every command's session.
+loader = None
+# The CLI's own data, which importing awscli adds to AWS_DATA_PATH, as it
+# does for every `aws` process.
+cli_data = os.path.join(os.path.dirname(os.path.abspath(awscli.__file__)), "data")
+
+
+def run(args, env, cwd):
+    global loader
+    os.environ.clear()
+    os.environ.update(kv.split("=", 1) for kv in env if "=" in kv)
+    paths = [p for p in os.environ.get("AWS_DATA_PATH", "").split(os.pathsep) if p]
+    os.environ["AWS_DATA_PATH"] = os.pathsep.join(paths + [cli_data])
+    os.chdir(cwd)
+    out, err = io.BytesIO(), io.BytesIO()
+    stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+    stderr = io.TextIOWrapper(err, encoding="utf-8", errors="replace", write_through=True)
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            # What awscli.clidriver.create_clidriver does, with the shared loader.
+            session = botocore.session.Session(EnvironmentVariables)
+            if loader is None:
+                loader = session.get_component("data_loader")
+            else:
+                session.register_component("data_loader", loader)
+            _set_user_agent_for_session(session)
+            load_plugins(session.full_config.get("plugins", {}),
+                         event_hooks=session.get_component("event_emitter"))
+            code = CLIDriver(session=session).main(args)
+        except SystemExit as e:  # argparse's usage errors
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except Exception as e:  # reported as the CLI reports its own errors
+            sys.stderr.write("\n%s\n" % e)
+            code = 255
+    return code, out.getvalue().decode("utf-8", "replace"), err.getvalue().decode("utf-8", "replace")
+
+
+def main():
+    answer = sys.stdout
+    answer.write(json.dumps({"ready": True}) + "\n")
+    answer.flush()
+    for line in sys.stdin:
+        req = json.loads(line)
+        code, out, err = run(req["args"], req["env"], req["dir"])
+        answer.write(json.dumps({"code": code, "stdout": out, "stderr": err}) + "\n")
+        answer.flush()
+
+
+if __name__ == "__main__":
+    main()
