@@ -3,31 +3,36 @@
 # simulations act with.
 #
 # What it does: reads the access keys of the SimulationStack's IAM users from
-# AWS Secrets Manager and writes them as two AWS CLI profiles:
+# AWS Secrets Manager and writes them as four AWS CLI profiles:
 #   credential_exposure  the "leaked" key of IAM user integration (iam:*)
 #   crypto_mining        the "pipeline" key of IAM user pipeline (ec2:*)
+#   s3_exfiltration      the "leaked" key of IAM user reporting (reads the
+#                        data bucket)
+#   s3_ransomware        the "leaked" key of IAM user ingest (writes the data
+#                        bucket)
 #
 # What it reads, with the caller's credentials (-p PROFILE or the usual AWS
-# environment): the outputs CredentialExposureSecretName and
-# CryptoMiningSecretName of the stack (cloudformation:DescribeStacks), then
-# those two secrets (secretsmanager:GetSecretValue), each a JSON object with
-# accessKeyId, secretAccessKey and userName.
+# environment): the outputs CredentialExposureSecretName,
+# CryptoMiningSecretName, S3ExfiltrationSecretName and S3RansomwareSecretName
+# of the stack (cloudformation:DescribeStacks), then those four secrets
+# (secretsmanager:GetSecretValue), each a JSON object with accessKeyId,
+# secretAccessKey and userName.
 #
-# What it writes: only when both secrets were read, the two profiles'
+# What it writes: only when every secret was read, the profiles'
 # aws_access_key_id and aws_secret_access_key into the AWS CLI's credentials
 # file (~/.aws/credentials, or AWS_SHARED_CREDENTIALS_FILE), replacing any
-# earlier [credential_exposure] and [crypto_mining] sections and keeping
-# every other line; the file is then readable by its owner only (0600). The
+# earlier sections of those profiles and keeping every other line; the file
+# is then readable by its owner only (0600). The
 # keys never appear in a command's arguments, which any local user can read
 # in the process table: bash writes them itself (printf is a builtin), to a
-# new file that then replaces the old one. The region of both profiles goes
+# new file that then replaces the old one. The region of the profiles goes
 # into the config file (~/.aws/config, or AWS_CONFIG_FILE) with `aws
 # configure set`. It creates nothing in AWS and never prints a secret access
-# key. CloudTrail shows the caller's DescribeStacks and two GetSecretValue
+# key. CloudTrail shows the caller's DescribeStacks and four GetSecretValue
 # calls.
 #
-# Undo: delete the [credential_exposure] and [crypto_mining] sections from the
-# credentials file and [profile credential_exposure] and [profile crypto_mining]
+# Undo: delete the profiles' sections ([credential_exposure] and the others)
+# from the credentials file and [profile credential_exposure] and the others
 # from the config file. The keys themselves go with the stack
 # (cdk destroy SimulationStack).
 #
@@ -52,8 +57,9 @@ usage() {
   cat <<EOF
 Usage: $IR_PROG [-r REGION] [-p PROFILE] [-s STACK]
 
-Write the AWS CLI profiles credential_exposure and crypto_mining from the
-access keys that STACK keeps in AWS Secrets Manager.
+Write the AWS CLI profiles credential_exposure, crypto_mining,
+s3_exfiltration and s3_ransomware from the access keys that STACK keeps in
+AWS Secrets Manager.
 
   -r REGION   region of the stack and of the new profiles
               (default: \$AWS_REGION, \$AWS_DEFAULT_REGION, then the
@@ -118,12 +124,17 @@ read_secret() {
   fi
 }
 
-# Read both secrets before writing anything, so that a missing one leaves the
+# The profiles and the stack outputs that name their secrets.
+profiles=(credential_exposure crypto_mining s3_exfiltration s3_ransomware)
+outputs=(CredentialExposureSecretName CryptoMiningSecretName S3ExfiltrationSecretName S3RansomwareSecretName)
+
+# Read every secret before writing anything, so that a missing one leaves the
 # AWS CLI configuration as it was.
-read_secret credential_exposure CredentialExposureSecretName
-exposure_key_id="$key_id" exposure_secret_key="$secret_key" exposure_user="$user_name"
-read_secret crypto_mining CryptoMiningSecretName
-mining_key_id="$key_id" mining_secret_key="$secret_key" mining_user="$user_name"
+key_ids=() secret_keys=() user_names=()
+for i in "${!profiles[@]}"; do
+  read_secret "${profiles[i]}" "${outputs[i]}"
+  key_ids+=("$key_id") secret_keys+=("$secret_key") user_names+=("$user_name")
+done
 unset key_id secret_key user_name
 
 # credentials_file: the AWS CLI's credentials file, as the CLI finds it; a
@@ -145,7 +156,7 @@ write_credentials() {
   dir="$(dirname -- "$credentials_file")"
   mkdir -p -- "$dir" || die "cannot create $dir; no profile was written"
   tmp="$(mktemp "$credentials_file.XXXXXX")" || die "cannot write next to $credentials_file; no profile was written"
-  if [[ -e "$credentials_file" ]] && ! awk -v drop="credential_exposure crypto_mining" '
+  if [[ -e "$credentials_file" ]] && ! awk -v drop="${profiles[*]}" '
     BEGIN { n = split(drop, names, " "); for (i = 1; i <= n; i++) dropped[names[i]] = 1 }
     /^[[:space:]]*\[[^]]*\][[:space:]]*$/ {
       name = $0
@@ -158,12 +169,10 @@ write_credentials() {
     rm -f "$tmp"
     die "cannot read $credentials_file; no profile was written"
   fi
-  if ! {
+  if ! for i in "${!profiles[@]}"; do
     printf '\n[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
-      credential_exposure "$exposure_key_id" "$exposure_secret_key"
-    printf '\n[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
-      crypto_mining "$mining_key_id" "$mining_secret_key"
-  } >>"$tmp"; then
+      "${profiles[i]}" "${key_ids[i]}" "${secret_keys[i]}"
+  done >>"$tmp"; then
     rm -f "$tmp"
     die "cannot write $tmp; no profile was written"
   fi
@@ -172,11 +181,12 @@ write_credentials() {
 }
 
 write_credentials
-unset exposure_secret_key mining_secret_key
-for profile in credential_exposure crypto_mining; do
-  aws configure set region "$aws_region" --profile "$profile"
+unset secret_keys
+for i in "${!profiles[@]}"; do
+  aws configure set region "$aws_region" --profile "${profiles[i]}"
 done
-printf 'profile %s: IAM user %s, region %s\n' credential_exposure "${exposure_user:-(unnamed)}" "$aws_region"
-printf 'profile %s: IAM user %s, region %s\n' crypto_mining "${mining_user:-(unnamed)}" "$aws_region"
+for i in "${!profiles[@]}"; do
+  printf 'profile %s: IAM user %s, region %s\n' "${profiles[i]}" "${user_names[i]:-(unnamed)}" "$aws_region"
+done
 echo "Wrote them to $credentials_file (mode 0600)."
-echo "Use them with --profile credential_exposure and --profile crypto_mining."
+echo "Use them with --profile NAME; each simulation uses its own by default."

@@ -54,8 +54,6 @@ script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$script_dir/lib/common.sh"
 
 readonly simulation=credential-exposure
-# What emptying and deleting the bucket needs (HeadBucket is s3:ListBucket).
-readonly s3_permissions="s3:ListBucket, s3:GetBucketTagging, s3:ListBucketVersions, s3:DeleteObject, s3:DeleteObjectVersion and s3:DeleteBucket"
 
 usage() {
   cat <<EOF
@@ -127,47 +125,6 @@ find_user() {
   user_found=1
 }
 
-# find_bucket: sets bucket_found if the run's bucket exists in this account;
-# exit 1 if it carries another run's tag, or if these credentials may not
-# read it. HeadBucket answers 403 Forbidden, without an error code, both
-# when the caller lacks s3:ListBucket and when another account owns the
-# bucket (--expected-bucket-owner): ListBuckets, which lists this account's
-# buckets, tells the two apart.
-find_bucket() {
-  local out tag listed
-  bucket_found=""
-  if awsx s3api head-bucket --bucket "$bucket" --expected-bucket-owner "$account" >/dev/null; then
-    if out="$(awsx s3api get-bucket-tagging --bucket "$bucket" --expected-bucket-owner "$account")"; then
-      tag="$(jq -r --arg key "$IR_TAG_RUN" '.TagSet[]? | select(.Key == $key) | .Value' <<<"$out")"
-    elif aws_error_is NoSuchTagSet; then
-      tag="" # the run stopped between CreateBucket and PutBucketTagging
-    else
-      aws_die "cannot read the tags of S3 bucket $bucket; nothing was changed" s3:GetBucketTagging
-    fi
-    if [[ -n "$tag" && "$tag" != "$run_id" ]]; then
-      die "S3 bucket $bucket carries the tag $IR_TAG_RUN=$tag, not $run_id: it is not this run's bucket; nothing was changed"
-    fi
-    bucket_found=1
-    return 0
-  fi
-  if aws_error_is 404 NoSuchBucket; then
-    return 0
-  fi
-  if aws_unreachable || ! aws_error_is 403 AccessDenied; then
-    aws_die "cannot read S3 bucket $bucket; nothing was changed" s3:ListBucket
-  fi
-  if ! listed="$(awsx s3api list-buckets --query "Buckets[?Name=='$bucket'].Name" --output text)"; then
-    die "cannot read S3 bucket $bucket: these credentials lack the permission s3:ListBucket (HeadBucket answered 403 Forbidden), and may not list buckets either; nothing was changed" \
-      "$(aws_error s3:ListAllMyBuckets)" \
-      "undo needs, on the bucket, $s3_permissions: run it with a profile that has them (break glass)"
-  fi
-  if [[ "$listed" == "$bucket" ]]; then
-    die "cannot read S3 bucket $bucket, although it is in this account: these credentials lack the permission s3:ListBucket on it (HeadBucket answered 403 Forbidden); nothing was changed" \
-      "undo needs, on the bucket, $s3_permissions: run it with a profile that has them (break glass)"
-  fi
-  echo "S3 bucket $bucket: not in this account ($account), so another account owns it and this run did not create it; left alone"
-}
-
 # delete_user: the persistence user and everything IAM requires gone first.
 delete_user() {
   local out key arn policy keys=() attached=() inline=()
@@ -217,55 +174,16 @@ delete_user() {
   echo "IAM user $user_name: deleted"
 }
 
-# delete_bucket: every version and delete marker in the bucket, then the
-# bucket.
-delete_bucket() {
-  local round batch errors emptied="" versions="$IR_TMP/versions.json" batches="$IR_TMP/batches" request="$IR_TMP/delete.json"
-  # A listing is complete (the CLI follows every page), but objects written
-  # meanwhile need another round; a bounded number of rounds.
-  for round in 1 2 3 4 5; do
-    if ! awsx s3api list-object-versions --bucket "$bucket" --expected-bucket-owner "$account" >"$versions"; then
-      aws_die "cannot list the objects of S3 bucket $bucket" s3:ListBucketVersions
-    fi
-    jq -c '[(.Versions // [])[], (.DeleteMarkers // [])[] | {Key, VersionId}]
-      | . as $all | range(0; length; 1000) | {Objects: $all[.:. + 1000], Quiet: true}' \
-      "$versions" >"$batches"
-    if [[ ! -s "$batches" ]]; then
-      emptied=1
-      break
-    fi
-    while IFS= read -r batch; do
-      printf '%s\n' "$batch" >"$request"
-      if ! errors="$(awsx s3api delete-objects --bucket "$bucket" --expected-bucket-owner "$account" \
-        --delete "file://$request" | jq -s '.[0].Errors // [] | length')"; then
-        aws_die "cannot delete objects in S3 bucket $bucket" s3:DeleteObjectVersion
-      fi
-      if [[ "$errors" != 0 ]]; then
-        die "S3 refused to delete $errors object versions in bucket $bucket"
-      fi
-      echo "S3 bucket $bucket: deleted $(jq '.Objects | length' "$request") object versions"
-    done <"$batches"
-  done
-  if [[ -z "$emptied" ]]; then
-    die "S3 bucket $bucket still had objects after $round rounds of deletes; run again"
-  fi
-  if ! retry_while 4 BucketNotEmpty awsx s3api delete-bucket --bucket "$bucket" --expected-bucket-owner "$account" &&
-    ! aws_error_is NoSuchBucket 404; then
-    aws_die "cannot delete S3 bucket $bucket" s3:DeleteBucket
-  fi
-  echo "S3 bucket $bucket: deleted"
-}
-
 # Look at both before deleting anything.
 find_user
-find_bucket
+find_run_bucket "$bucket"
 if [[ -n "$user_found" ]]; then
   delete_user
 else
   absent "IAM user $user_name" "$recorded_user"
 fi
-if [[ -n "$bucket_found" ]]; then
-  delete_bucket
+if [[ -n "$run_bucket_found" ]]; then
+  delete_run_bucket "$bucket"
 else
   absent "S3 bucket $bucket" "$recorded_bucket"
 fi

@@ -107,9 +107,10 @@ func TestNoOutputCarriesASecretAccessKey(t *testing.T) {
 	}
 }
 
-// TestSimulationUsersAreDeliberateAndDocumentedWeaknesses pins the broad
-// policies SimulationStack gives its two users, and that cdk-nag's findings
-// on them are suppressed with reasons.
+// TestSimulationUsersAreDeliberateAndDocumentedWeaknesses pins the policies
+// SimulationStack gives its four users, broad for the first two and scoped
+// to the data bucket for the workload users, and that cdk-nag's findings on
+// them are suppressed with reasons.
 func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
 	s := synthApp(t)
 	sim := s.app.Simulation
@@ -117,6 +118,11 @@ func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
 	everything := func(action string) map[string]any {
 		return map[string]any{"Sid": "SimulationActions", "Effect": "Allow", "Action": action, "Resource": "*"}
 	}
+	everyResource := func(actions ...any) map[string]any {
+		return map[string]any{"Sid": "SimulationActions", "Effect": "Allow", "Action": actions, "Resource": "*"}
+	}
+	dataBucket := cdktest.GetAtt(sim.Data.Bucket, "Arn")
+	records := map[string]any{"Fn::Join": []any{"", []any{dataBucket, "/*"}}}
 	cases := []struct {
 		user       *simprincipal.SimulationPrincipal
 		statements []any
@@ -126,8 +132,28 @@ func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
 			"Sid": "ReadAmazonLinuxAmiParameter", "Effect": "Allow", "Action": []any{"ssm:GetParameter", "ssm:GetParameters"},
 			"Resource": map[string]any{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}::parameter" + workshop.DefaultInstanceImage},
 		}}},
+		// The workload users: their job on the data bucket, and what their
+		// simulation needs besides, scoped.
+		{sim.S3Exfiltration, []any{
+			everything("s3:ListAllMyBuckets"),
+			map[string]any{"Sid": "ManageDataBucketAccess", "Effect": "Allow", "Resource": dataBucket,
+				"Action": []any{"s3:GetBucketLogging", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:PutBucketLogging", "s3:PutBucketPolicy"}},
+			map[string]any{"Sid": "StageInOwnBuckets", "Effect": "Allow", "Action": []any{"s3:CreateBucket", "s3:PutBucketTagging", "s3:PutObject"},
+				"Resource": []any{
+					map[string]any{"Fn::Sub": "arn:${AWS::Partition}:s3:::" + workshop.ExfiltrationBucketPrefix + "*"},
+					map[string]any{"Fn::Sub": "arn:${AWS::Partition}:s3:::" + workshop.ExfiltrationBucketPrefix + "*/*"},
+				}},
+			map[string]any{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": dataBucket},
+			map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": records},
+		}},
+		{sim.S3Ransomware, []any{
+			everyResource("kms:CreateKey", "kms:TagResource", "s3:ListAllMyBuckets"),
+			map[string]any{"Sid": "CheckDataBucketVersioning", "Effect": "Allow", "Action": "s3:GetBucketVersioning", "Resource": dataBucket},
+			map[string]any{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": dataBucket},
+			map[string]any{"Effect": "Allow", "Action": []any{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}, "Resource": records},
+		}},
 	}
-	cdktest.Assert(t, "two users", func() { tmpl.ResourceCountIs(jsii.String("AWS::IAM::User"), jsii.Number(len(cases))) })
+	cdktest.Assert(t, "four users", func() { tmpl.ResourceCountIs(jsii.String("AWS::IAM::User"), jsii.Number(len(cases))) })
 	for _, c := range cases {
 		cdktest.Assert(t, *c.user.Node().Id(), func() {
 			tmpl.HasResource(jsii.String("AWS::IAM::Policy"), assertions.Match_ObjectLike(&map[string]any{
@@ -155,12 +181,22 @@ var handlerActions = map[string][]string{
 	"AWS::IAM::Policy":            {"iam:PutUserPolicy", "iam:GetUserPolicy", "iam:DeleteUserPolicy"},
 	"AWS::IAM::AccessKey":         {"iam:CreateAccessKey", "iam:ListAccessKeys", "iam:UpdateAccessKey", "iam:DeleteAccessKey"},
 	"AWS::SecretsManager::Secret": {"secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret", "secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret"},
+	"AWS::S3::Bucket":             {"s3:CreateBucket", "s3:GetBucketAcl", "s3:ListBucket", "s3:DeleteBucket"},
+	"AWS::S3::BucketPolicy":       {"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"},
 }
 
 // propertyActions are extra actions a property needs when it is set.
 var propertyActions = map[string]map[string][]string{
 	"AWS::IAM::User":              {"Tags": {"iam:TagUser", "iam:UntagUser", "iam:ListUserTags"}, "Policies": {"iam:PutUserPolicy", "iam:DeleteUserPolicy"}},
 	"AWS::SecretsManager::Secret": {"Tags": {"secretsmanager:TagResource", "secretsmanager:UntagResource"}},
+	"AWS::S3::Bucket": {
+		"Tags":                           {"s3:PutBucketTagging", "s3:GetBucketTagging"},
+		"BucketEncryption":               {"s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration"},
+		"VersioningConfiguration":        {"s3:PutBucketVersioning", "s3:GetBucketVersioning"},
+		"PublicAccessBlockConfiguration": {"s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock"},
+		"OwnershipControls":              {"s3:PutBucketOwnershipControls", "s3:GetBucketOwnershipControls"},
+		"LoggingConfiguration":           {"s3:PutBucketLogging", "s3:GetBucketLogging"},
+	},
 }
 
 // TestDeployRoleCanDeploySimulationStackAndLittleElse derives from
@@ -188,6 +224,15 @@ func TestDeployRoleCanDeploySimulationStackAndLittleElse(t *testing.T) {
 		return at(t, all[id], "Properties", "UserName").(string)
 	}
 	userARN := func(name string) string { return fmt.Sprintf("arn:aws:iam::%s:user/%s", testAccount, name) }
+	// bucketName is the name of the template's bucket id once deployed: its
+	// BucketName resolved, or the name CloudFormation makes up, the stack
+	// name and the logical ID in lower case and a random suffix.
+	bucketName := func(id string) string {
+		if name, ok := props(all[id].(map[string]any))["BucketName"]; ok {
+			return newResolver(sim).str(t, name)
+		}
+		return strings.ToLower(workshop.SimulationStackName+"-"+id) + "-1a2b3c4d5e6f"
+	}
 	for id, res := range all {
 		typ := res.(map[string]any)["Type"].(string)
 		base, ok := handlerActions[typ]
@@ -215,6 +260,10 @@ func TestDeployRoleCanDeploySimulationStackAndLittleElse(t *testing.T) {
 		case "AWS::SecretsManager::Secret":
 			// Secrets Manager appends six random characters to the name.
 			targets = []string{fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbC123", testRegion, testAccount, p["Name"])}
+		case "AWS::S3::Bucket":
+			targets = []string{"arn:aws:s3:::" + bucketName(id)}
+		case "AWS::S3::BucketPolicy":
+			targets = []string{"arn:aws:s3:::" + bucketName(at(t, p, "Bucket", "Ref").(string))}
 		}
 		for _, a := range acts {
 			for _, target := range targets {
@@ -247,6 +296,10 @@ func TestDeployRoleCanDeploySimulationStackAndLittleElse(t *testing.T) {
 		{"guardduty:DeleteDetector", fmt.Sprintf("arn:aws:guardduty:%s:%s:detector/12abc34d567e8fa901bc2d34e56789f0", testRegion, testAccount)},
 		{"ec2:RunInstances", "*"},
 		{"s3:DeleteBucket", "arn:aws:s3:::cf-templates-abc-us-east-1"},
+		{"s3:PutBucketPolicy", "arn:aws:s3:::workshopstack-logarchivebucket1a2b3c4d-1a2b3c4d5e6f"},
+		{"s3:PutBucketLogging", "arn:aws:s3:::ir-workshop-data-444455556666-" + testRegion},
+		{"s3:GetObject", fmt.Sprintf("arn:aws:s3:::%s%s-%s/records/customers.csv", workshop.DataBucketPrefix, testAccount, testRegion)},
+		{"s3:DeleteObjectVersion", fmt.Sprintf("arn:aws:s3:::%s%s-%s/records/customers.csv", workshop.DataBucketPrefix, testAccount, testRegion)},
 	}
 	for _, n := range denied {
 		if allows(t, r, stmts, n.action, n.resource) {

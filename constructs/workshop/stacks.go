@@ -1,20 +1,25 @@
 package workshop
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/ir-workshop/incident-response-playbooks/constructs/alerting"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/analytics"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/audittrail"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/datastore"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/irroles"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/logarchive"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/network"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/simprincipal"
 	"github.com/ir-workshop/incident-response-playbooks/constructs/telemetry"
+	"github.com/ir-workshop/incident-response-playbooks/constructs/weakness"
 )
 
 // WorkshopStackProps configures WorkshopStack.
@@ -118,7 +123,7 @@ func NewWorkshopStack(scope constructs.Construct, id string, props *WorkshopStac
 // resources need from its template and checks each is allowed.
 func simulationDeployScope() *irroles.DeployScope {
 	var users []*string
-	for _, u := range []string{CredentialExposureUser, CryptoMiningUser} {
+	for _, u := range []string{CredentialExposureUser, CryptoMiningUser, S3ExfiltrationUser, S3RansomwareUser} {
 		users = append(users, awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:iam::${AWS::AccountId}:user/"+u), nil))
 	}
 	return &irroles.DeployScope{
@@ -146,6 +151,25 @@ func simulationDeployScope() *irroles.DeployScope {
 				),
 				Resources: &[]*string{awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"+simprincipal.DefaultSecretNamePrefix+"*"), nil)},
 			}),
+			// The data bucket has a fixed name; CloudFormation names its
+			// access log bucket after the stack, in lower case.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("ManageSimulationDataBuckets"),
+				Actions: jsii.Strings(
+					"s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:GetBucketAcl",
+					"s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration",
+					"s3:PutBucketVersioning", "s3:GetBucketVersioning",
+					"s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock",
+					"s3:PutBucketOwnershipControls", "s3:GetBucketOwnershipControls",
+					"s3:PutBucketLogging", "s3:GetBucketLogging",
+					"s3:PutBucketTagging", "s3:GetBucketTagging",
+					"s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy",
+				),
+				Resources: &[]*string{
+					awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:s3:::"+DataBucketPrefix+"${AWS::AccountId}-${AWS::Region}"), nil),
+					awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:s3:::"+strings.ToLower(SimulationStackName)+"-*"), nil),
+				},
+			}),
 		},
 	}
 }
@@ -155,7 +179,8 @@ type SimulationStackProps struct {
 	awscdk.StackProps
 }
 
-// SimulationStack holds the principals the threat simulations act as.
+// SimulationStack holds the principals the threat simulations act as, and
+// the data the S3 simulations attack.
 type SimulationStack struct {
 	awscdk.Stack
 	// CredentialExposure is the user whose "leaked" key the credential
@@ -163,12 +188,36 @@ type SimulationStack struct {
 	CredentialExposure *simprincipal.SimulationPrincipal
 	// CryptoMining is the "pipeline" user the crypto mining simulation uses.
 	CryptoMining *simprincipal.SimulationPrincipal
+	// Data is the bucket of business records that the S3 simulations
+	// attack, with its server access logs.
+	Data *datastore.DataStore
+	// S3Exfiltration is the reporting workload's user, which reads the
+	// records; the S3 exfiltration simulation uses its "leaked" key.
+	S3Exfiltration *simprincipal.SimulationPrincipal
+	// S3Ransomware is the ingest workload's user, which writes the
+	// records; the S3 ransomware simulation uses its "leaked" key.
+	S3Ransomware *simprincipal.SimulationPrincipal
 }
 
 // Names of the simulation users; scripts and playbooks refer to them.
 const (
 	CredentialExposureUser = "integration"
 	CryptoMiningUser       = "pipeline"
+	S3ExfiltrationUser     = "reporting"
+	S3RansomwareUser       = "ingest"
+)
+
+// Names the S3 simulations and their playbooks rely on.
+const (
+	// DataBucketPrefix starts the data bucket's fixed name,
+	// ir-workshop-data-ACCOUNT-REGION.
+	DataBucketPrefix = "ir-workshop-data-"
+	// ExfiltrationBucketPrefix starts the name of every bucket the S3
+	// exfiltration simulation creates: ir-exfil-ACCOUNT-RUN_ID.
+	ExfiltrationBucketPrefix = "ir-exfil-"
+	// AccessLogsTag is the data bucket's tag that says where its server
+	// access logs go, s3://BUCKET/PREFIX, for whoever turns them back on.
+	AccessLogsTag = "ir-workshop:server-access-logs"
 )
 
 // NewSimulationStack creates the two simulation principals and outputs the
@@ -192,10 +241,87 @@ func NewSimulationStack(scope constructs.Construct, id string, props *Simulation
 			Resources: &[]*string{awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:ssm:${AWS::Region}::parameter"+DefaultInstanceImage), nil)},
 		})},
 	})
+	s.newS3Simulations(stack)
 	output(stack, "CredentialExposureSecretName", jsii.String(s.CredentialExposure.SecretName), "Secrets Manager secret with the access key of the credential exposure simulation user (read it with scripts/configure-simulation-profiles.sh).")
 	output(stack, "CryptoMiningSecretName", jsii.String(s.CryptoMining.SecretName), "Secrets Manager secret with the access key of the crypto mining simulation user (read it with scripts/configure-simulation-profiles.sh).")
+	output(stack, "S3ExfiltrationSecretName", jsii.String(s.S3Exfiltration.SecretName), "Secrets Manager secret with the access key of the S3 exfiltration simulation user (read it with scripts/configure-simulation-profiles.sh).")
+	output(stack, "S3RansomwareSecretName", jsii.String(s.S3Ransomware.SecretName), "Secrets Manager secret with the access key of the S3 ransomware simulation user (read it with scripts/configure-simulation-profiles.sh).")
+	output(stack, "DataBucketName", s.Data.Bucket.BucketName(), "S3 bucket of generated business records that the S3 simulations attack; fill it with scripts/seed-data-bucket.sh.")
+	output(stack, "DataAccessLogsBucketName", s.Data.AccessLogsBucket.BucketName(), "S3 bucket that receives the data bucket's server access logs.")
 	return s
 }
+
+// newS3Simulations adds the data bucket and the two workload users whose
+// keys the S3 simulations misuse. Each user may do its job (read, or read
+// and write, the records) and, as a deliberate weakness, what its
+// simulation needs besides, and no more: the exfiltration key may look at
+// and change the data bucket's policy and logging and stage copies in
+// buckets named ir-exfil-*; the ransomware key may create KMS keys, which
+// its own key policy then lets it use.
+func (s *SimulationStack) newS3Simulations(stack awscdk.Stack) {
+	s.Data = datastore.NewDataStore(stack, "Data", &datastore.DataStoreProps{
+		BucketName: awscdk.Fn_Sub(jsii.String(DataBucketPrefix+"${AWS::AccountId}-${AWS::Region}"), nil),
+	})
+	awscdk.Tags_Of(s.Data.Bucket).Add(jsii.String(AccessLogsTag), awscdk.Fn_Sub(
+		jsii.String("s3://${Logs}/"+s.Data.AccessLogsPrefix), &map[string]*string{"Logs": s.Data.AccessLogsBucket.BucketName()}), nil)
+	dataArn := s.Data.Bucket.BucketArn()
+	staging := "arn:${AWS::Partition}:s3:::" + ExfiltrationBucketPrefix + "*"
+
+	s.S3Exfiltration = simprincipal.NewSimulationPrincipal(stack, "S3Exfiltration", &simprincipal.SimulationPrincipalProps{
+		UserName: S3ExfiltrationUser,
+		Actions:  []string{"s3:ListAllMyBuckets"},
+		Purpose:  "Access key of the reporting workload's IAM user, which the S3 exfiltration simulation treats as leaked.",
+		ExtraStatements: []awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("ManageDataBucketAccess"),
+				Actions: jsii.Strings("s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetBucketPublicAccessBlock",
+					"s3:GetBucketLogging", "s3:PutBucketLogging"),
+				Resources: &[]*string{dataArn},
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("StageInOwnBuckets"),
+				Actions:   jsii.Strings("s3:CreateBucket", "s3:PutBucketTagging", "s3:PutObject"),
+				Resources: &[]*string{awscdk.Fn_Sub(jsii.String(staging), nil), awscdk.Fn_Sub(jsii.String(staging+"/*"), nil)},
+			}),
+		},
+	})
+	s.Data.GrantRead(s.S3Exfiltration.User)
+
+	s.S3Ransomware = simprincipal.NewSimulationPrincipal(stack, "S3Ransomware", &simprincipal.SimulationPrincipalProps{
+		UserName: S3RansomwareUser,
+		// CreateKey names no resource; TagResource tags a key as CreateKey
+		// makes it. Using the key is granted by the key policy the
+		// intruder writes, which names this user.
+		Actions: []string{"s3:ListAllMyBuckets", "kms:CreateKey", "kms:TagResource"},
+		Purpose: "Access key of the ingest workload's IAM user, which the S3 ransomware simulation treats as leaked.",
+		ExtraStatements: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("CheckDataBucketVersioning"),
+			Actions:   jsii.Strings("s3:GetBucketVersioning"),
+			Resources: &[]*string{dataArn},
+		})},
+	})
+	s.Data.GrantReadWrite(s.S3Ransomware.User)
+
+	// One deliberate weakness, recorded as weakness.Suppress records one; the
+	// records' wildcard is matched by a pattern, which weakness.Rule cannot
+	// carry, since the data bucket's logical ID is known only at synthesis.
+	records := &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<DataBucket[0-9A-F]+\.Arn>\/\*$/`)}
+	suppress := func(p *simprincipal.SimulationPrincipal, why string, findings ...any) {
+		cdknag.NagSuppressions_AddResourceSuppressions(p.User, &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String(weakness.Prefix + WorkloadUsersWeakness + ". " + why),
+			AppliesTo: &findings,
+		}}, jsii.Bool(true))
+	}
+	suppress(s.S3Exfiltration, "The workload user "+S3ExfiltrationUser+" reads every record of the data bucket, as its job needs, and may stage copies in buckets named "+ExfiltrationBucketPrefix+"*, as its simulation does. Sandbox accounts only.",
+		records, "Resource::arn:<AWS::Partition>:s3:::"+ExfiltrationBucketPrefix+"*", "Resource::arn:<AWS::Partition>:s3:::"+ExfiltrationBucketPrefix+"*/*")
+	suppress(s.S3Ransomware, "The workload user "+S3RansomwareUser+" reads, writes and deletes every record of the data bucket, as its job needs. Sandbox accounts only.",
+		records)
+}
+
+// WorkloadUsersWeakness names, in the README's warning box, the deliberate
+// weakness of the S3 simulations' workload users.
+const WorkloadUsersWeakness = "workload users allowed more than their job"
 
 func output(stack awscdk.Stack, id string, value *string, description string) {
 	awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{

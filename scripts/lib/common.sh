@@ -28,7 +28,9 @@
 #                        check_identity (credentials and region), partition
 #   IDs and tags         new_id, simulation_prefix, response_prefix,
 #                        state_prefix, set_app_id, tag_list, simulation_tags,
-#                        incident_tags
+#                        incident_tags, now, iso_time
+#   S3 of a run          find_run_bucket, delete_object_versions,
+#                        delete_run_bucket, data_bucket_name
 #   state files          simulation_resources (what a state file records),
 #                        state_checks (a response record's own fields),
 #                        require_new_state_file, state_create (exclusive),
@@ -377,6 +379,8 @@ simulation_prefix() {
   case "$1" in
     credential-exposure) echo ce ;;
     crypto-mining) echo cm ;;
+    s3-exfiltration) echo se ;;
+    s3-ransomware) echo sr ;;
     *) die "internal error: no simulation $1" ;;
   esac
 }
@@ -456,6 +460,12 @@ now() {
   date -u +%Y-%m-%dT%H:%M:%SZ
 }
 
+# iso_time TIME: a timestamp as the AWS CLI prints it (ISO 8601, or seconds
+# since the epoch, as AWS CLI v1 prints some) in ISO 8601, UTC.
+iso_time() {
+  jq -rn --arg t "$1" '$t | if test("^[0-9]+([.][0-9]+)?$") then tonumber | floor | todate else . end'
+}
+
 # ---------------------------------------------------------------------------
 # State files
 #
@@ -515,6 +525,34 @@ JSON
     bucket-lockdown)
       # A lockdown creates nothing: it replaces the bucket's policy.
       echo '{}'
+      ;;
+    s3-exfiltration)
+      cat <<'JSON'
+{
+  "data_bucket": {"list": false, "pattern": "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+                  "what": "the name of the data bucket the run read and changed"},
+  "access_logging": {"list": false, "pattern": "^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[A-Za-z0-9!_.*'()/-]*$",
+                     "what": "s3://BUCKET/PREFIX, where the data bucket's server access logs went before the run turned them off"},
+  "s3_bucket": {"list": false, "pattern": "^ir-exfil-ACCOUNT-RUN_ID$",
+                "what": "ir-exfil-ACCOUNT-RUN_ID, the one bucket the run creates"}
+}
+JSON
+      ;;
+    s3-ransomware)
+      cat <<'JSON'
+{
+  "data_bucket": {"list": false, "pattern": "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+                  "what": "the name of the data bucket the run encrypted and deleted records in"},
+  "kms_key_id": {"list": false, "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+                 "what": "the ID of the KMS key the run creates"},
+  "encrypted_prefix": {"list": false, "pattern": "^ir-ransom-RUN_ID/$",
+                       "what": "ir-ransom-RUN_ID/, the prefix of the encrypted copies"},
+  "delete_markers": {"list": true, "pattern": "^records/[^#]+#[^#]+$",
+                     "what": "KEY#VERSION_ID, a delete marker the run put on a record"},
+  "ransom_note_key": {"list": false, "pattern": "^RESTORE-YOUR-FILES-RUN_ID\\.txt$",
+                      "what": "RESTORE-YOUR-FILES-RUN_ID.txt, the ransom note"}
+}
+JSON
       ;;
     *) die "internal error: no simulation $1" ;;
   esac
@@ -939,6 +977,126 @@ response_state_create() {
       status: "running", started_at: $started
     } + $extra + {resources: ($shape | map_values(if .list then [] else null end))}')"
   log "state file: $state_file"
+}
+
+# ---------------------------------------------------------------------------
+# S3 buckets and objects that a run creates, for undo scripts: they act on
+# run_id in account caller_account.
+
+# What emptying and deleting a run's bucket needs (HeadBucket is
+# s3:ListBucket).
+readonly IR_S3_UNDO_PERMISSIONS="s3:ListBucket, s3:GetBucketTagging, s3:ListBucketVersions, s3:DeleteObject, s3:DeleteObjectVersion and s3:DeleteBucket"
+
+# find_run_bucket BUCKET: sets run_bucket_found to 1 if BUCKET, which run
+# run_id names after itself, exists in this account, and to "" if it does
+# not; exit 1 if it carries another run's tag, or if these credentials may
+# not read it. HeadBucket answers 403 Forbidden, without an error code, both
+# when the caller lacks s3:ListBucket and when another account owns the
+# bucket (--expected-bucket-owner): ListBuckets, which lists this account's
+# buckets, tells the two apart. A bucket without the run's tag may be one
+# that a run stopped between CreateBucket and PutBucketTagging.
+find_run_bucket() {
+  local bucket="$1" out tag listed
+  # shellcheck disable=SC2034 # the undo script reads it
+  run_bucket_found=""
+  if awsx s3api head-bucket --bucket "$bucket" --expected-bucket-owner "$caller_account" >/dev/null; then
+    if out="$(awsx s3api get-bucket-tagging --bucket "$bucket" --expected-bucket-owner "$caller_account")"; then
+      tag="$(jq -r --arg key "$IR_TAG_RUN" '.TagSet[]? | select(.Key == $key) | .Value' <<<"$out")"
+    elif aws_error_is NoSuchTagSet; then
+      tag=""
+    else
+      aws_die "cannot read the tags of S3 bucket $bucket; nothing was changed" s3:GetBucketTagging
+    fi
+    if [[ -n "$tag" && "$tag" != "$run_id" ]]; then
+      die "S3 bucket $bucket carries the tag $IR_TAG_RUN=$tag, not $run_id: it is not this run's bucket; nothing was changed"
+    fi
+    # shellcheck disable=SC2034 # the undo script reads it
+    run_bucket_found=1
+    return 0
+  fi
+  if aws_error_is 404 NoSuchBucket; then
+    return 0
+  fi
+  if aws_unreachable || ! aws_error_is 403 AccessDenied; then
+    aws_die "cannot read S3 bucket $bucket; nothing was changed" s3:ListBucket
+  fi
+  if ! listed="$(awsx s3api list-buckets --query "Buckets[?Name=='$bucket'].Name" --output text)"; then
+    die "cannot read S3 bucket $bucket: these credentials lack the permission s3:ListBucket (HeadBucket answered 403 Forbidden), and may not list buckets either; nothing was changed" \
+      "$(aws_error s3:ListAllMyBuckets)" \
+      "undo needs, on the bucket, $IR_S3_UNDO_PERMISSIONS: run it with a profile that has them (break glass)"
+  fi
+  if [[ "$listed" == "$bucket" ]]; then
+    die "cannot read S3 bucket $bucket, although it is in this account: these credentials lack the permission s3:ListBucket on it (HeadBucket answered 403 Forbidden); nothing was changed" \
+      "undo needs, on the bucket, $IR_S3_UNDO_PERMISSIONS: run it with a profile that has them (break glass)"
+  fi
+  echo "S3 bucket $bucket: not in this account ($caller_account), so another account owns it and this run did not create it; left alone"
+}
+
+# delete_object_versions BUCKET [PREFIX]: deletes every object version and
+# delete marker in BUCKET whose key starts with PREFIX (default: all), in
+# batches of 1,000, and says how many. It lists the whole bucket and picks
+# the keys itself (see list_all_versions).
+delete_object_versions() {
+  local bucket="$1" prefix="${2:-}" round batch errors emptied="" what
+  local versions="$IR_TMP/versions.json" batches="$IR_TMP/batches" request="$IR_TMP/delete.json"
+  what="S3 bucket $bucket"
+  if [[ -n "$prefix" ]]; then
+    what="s3://$bucket/$prefix"
+  fi
+  # A listing is complete (the CLI follows every page), but objects written
+  # meanwhile need another round; a bounded number of rounds.
+  for round in 1 2 3 4 5; do
+    list_all_versions "$bucket" "$versions" || aws_die "cannot list the objects of $what" s3:ListBucketVersions
+    jq -c --arg prefix "$prefix" '[(.Versions // [])[], (.DeleteMarkers // [])[]
+      | select(.Key | startswith($prefix)) | {Key, VersionId}]
+      | . as $all | range(0; length; 1000) | {Objects: $all[.:. + 1000], Quiet: true}' \
+      "$versions" >"$batches"
+    if [[ ! -s "$batches" ]]; then
+      emptied=1
+      break
+    fi
+    while IFS= read -r batch; do
+      printf '%s\n' "$batch" >"$request"
+      if ! errors="$(awsx s3api delete-objects --bucket "$bucket" --expected-bucket-owner "$caller_account" \
+        --delete "file://$request" | jq -s '.[0].Errors // [] | length')"; then
+        aws_die "cannot delete objects in $what" s3:DeleteObjectVersion
+      fi
+      if [[ "$errors" != 0 ]]; then
+        die "S3 refused to delete $errors object versions in $what"
+      fi
+      echo "$what: deleted $(jq '.Objects | length' "$request") object versions"
+    done <"$batches"
+  done
+  if [[ -z "$emptied" ]]; then
+    die "$what still had objects after $round rounds of deletes; run again"
+  fi
+}
+
+# list_all_versions BUCKET FILE: writes every object version and delete
+# marker of BUCKET, in this account, to FILE, as ListObjectVersions gives
+# them. The whole bucket, never a prefix: the scripts pick keys with jq or a
+# --query instead, which also works against moto_server, whose S3 signature
+# check fails on a query string with an encoded "/" (prefix=records%2F).
+list_all_versions() {
+  awsx s3api list-object-versions --bucket "$1" --expected-bucket-owner "$caller_account" >"$2"
+}
+
+# delete_run_bucket BUCKET: every version and delete marker in BUCKET, then
+# the bucket.
+delete_run_bucket() {
+  local bucket="$1"
+  delete_object_versions "$bucket"
+  if ! retry_while 4 BucketNotEmpty awsx s3api delete-bucket --bucket "$bucket" --expected-bucket-owner "$caller_account" &&
+    ! aws_error_is NoSuchBucket 404; then
+    aws_die "cannot delete S3 bucket $bucket" s3:DeleteBucket
+  fi
+  echo "S3 bucket $bucket: deleted"
+}
+
+# data_bucket_name: the name of SimulationStack's data bucket in this
+# account and region, ir-workshop-data-ACCOUNT-REGION.
+data_bucket_name() {
+  printf 'ir-workshop-data-%s-%s\n' "$caller_account" "$aws_region"
 }
 
 # ---------------------------------------------------------------------------

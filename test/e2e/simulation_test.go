@@ -29,6 +29,16 @@ var simulationProfiles = []struct {
 		allowed: []string{"ec2", "describe-vpcs"},
 		denied:  []string{"iam", "list-users"},
 	},
+	{
+		profile: "s3_exfiltration", user: "reporting",
+		allowed: []string{"s3api", "list-buckets"},
+		denied:  []string{"iam", "list-users"},
+	},
+	{
+		profile: "s3_ransomware", user: "ingest",
+		allowed: []string{"s3api", "list-buckets"},
+		denied:  []string{"ec2", "describe-vpcs"},
+	},
 }
 
 // The emulator checks credentials and IAM policies here (NoAuthActionCount),

@@ -19,8 +19,8 @@ func TestSimulationTemplateSecretsRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(secrets) != 2 {
-		t.Fatalf("got %d secrets, want 2 (one per simulation user)", len(secrets))
+	if len(secrets) != 4 {
+		t.Fatalf("got %d secrets, want 4 (one per simulation user)", len(secrets))
 	}
 	for i, sec := range secrets {
 		if i > 0 && secrets[i-1].name >= sec.name {

@@ -11,12 +11,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ir-workshop/incident-response-playbooks/test/moto"
 )
 
 // An inventory is what the account holds of every kind of resource that the
 // simulations, their undo scripts and the response helpers create, change or
 // delete: IAM users with their policies, tags and access keys; S3 buckets
-// with every object version; EC2 instances and volumes. It maps one line a
+// with every object version, and the data bucket's logging and policy; KMS
+// keys with their state; EC2 instances and volumes. It maps one line a
 // resource to the resource's owner:
 //   - the simulation run whose ID the line mentions (a tag, or a name such as
 //     ir-persistence-RUN_ID);
@@ -30,7 +33,7 @@ import (
 type inventory map[string]string
 
 var (
-	runIDInText    = regexp.MustCompile(`\b(?:ce|cm)-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}\b`)
+	runIDInText    = regexp.MustCompile(`\b(?:ce|cm|se|sr)-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}\b`)
 	incidentInText = regexp.MustCompile(`\bINC-[0-9]{4}-[0-9]{4}\b`)
 )
 
@@ -150,6 +153,23 @@ func takeInventory(t *testing.T, w *workshop) inventory {
 					return
 				}
 				add("s3 bucket %s", b.Name)
+				if strings.HasPrefix(b.Name, dataBucketPrefix) {
+					// What the S3 simulations change and their undo puts
+					// back.
+					for _, what := range []string{"get-bucket-logging", "get-bucket-policy"} {
+						out, err := s.AWS(t, env, "s3api", what, "--bucket", b.Name)
+						if err != nil && !strings.Contains(err.Error(), "NoSuchBucketPolicy") {
+							t.Errorf("inventory: %v", err)
+						}
+						add("s3 bucket %s %s %s", b.Name, what, strings.Join(strings.Fields(out), ""))
+					}
+				}
+				if strings.HasPrefix(b.Name, dataAccessLogsBucketPrefix) {
+					// S3 (and moto) writes a log object for requests to
+					// the data bucket, the inventory's own among them: the
+					// logs grow by design, and belong to no run.
+					return
+				}
 				for _, v := range versions.Versions {
 					add("s3 object s3://%s/%s version %s latest %t", b.Name, v.Key, v.VersionId, v.IsLatest)
 				}
@@ -159,6 +179,43 @@ func takeInventory(t *testing.T, w *workshop) inventory {
 			}()
 		}
 		bw.Wait()
+	})
+	gather(func() {
+		var keys struct{ Keys []struct{ KeyId string } }
+		if !awsJSON(&keys, "kms", "list-keys") {
+			return
+		}
+		for _, k := range keys.Keys {
+			var key struct {
+				KeyMetadata struct{ KeyState, KeyManager, Description string }
+			}
+			var tags struct {
+				Tags []struct{ TagKey, TagValue string }
+			}
+			if !awsJSON(&tags, "kms", "list-resource-tags", "--key-id", k.KeyId) {
+				return
+			}
+			// moto 5.2 answers DescribeKey with HTTP 500 for a key that its
+			// CloudFormation made (it keeps the key policy as a dict, which
+			// its policy check cannot read): such a key's state is unknown.
+			out, err := s.AWS(t, moto.WithEnv(env, "AWS_MAX_ATTEMPTS=1"), "kms", "describe-key", "--key-id", k.KeyId)
+			switch {
+			case err != nil && strings.Contains(err.Error(), "(500)"):
+				key.KeyMetadata.KeyState, err = "unknown-to-moto", nil
+			case err == nil:
+				err = json.Unmarshal([]byte(out), &key)
+			}
+			if err != nil {
+				t.Errorf("inventory: %v", err)
+				return
+			}
+			var kv []string
+			for _, tg := range tags.Tags {
+				kv = append(kv, tg.TagKey+"="+tg.TagValue)
+			}
+			slices.Sort(kv)
+			add("kms key %s %s %s tags %v", k.KeyId, key.KeyMetadata.KeyState, key.KeyMetadata.KeyManager, kv)
+		}
 	})
 	gather(func() {
 		var out struct {
@@ -264,7 +321,9 @@ func (w *workshop) expectUndone(t *testing.T, runID string) {
 
 // requireRunsUndone takes an inventory and fails the test if anything is
 // left of any simulation run but terminated instances (EC2 shows them for a
-// while), naming the case that undid the run, or if anything of the account
+// while) and KMS keys pending deletion (KMS deletes a key seven days after
+// it is scheduled at the soonest), naming the case that undid the run, or if
+// anything of the account
 // itself (owner "") differs from the inventory newWorkshop took before any
 // run: a script touched what no run made.
 func requireRunsUndone(t *testing.T, w *workshop) {
@@ -278,7 +337,9 @@ func requireRunsUndone(t *testing.T, w *workshop) {
 	}
 	for _, runID := range slices.Sorted(maps.Keys(runs)) {
 		for _, line := range after.of(runID) {
-			if !strings.HasPrefix(line, "ec2 instance ") || !strings.Contains(line, " terminated in ") {
+			terminated := strings.HasPrefix(line, "ec2 instance ") && strings.Contains(line, " terminated in ")
+			pending := strings.HasPrefix(line, "kms key ") && strings.Contains(line, " PendingDeletion ")
+			if !terminated && !pending {
 				c := w.undone[runID]
 				if c == "" {
 					c = "no case undid it"
