@@ -24,8 +24,9 @@ type Simulation struct {
 	RunID string
 }
 
-// Simulations are the simulations of the sample incident, in the order
-// they happen.
+// Simulations are the simulations of the sample incident: the credential
+// exposure and the crypto mining, in the order they happen, then the S3
+// exfiltration, an incident of its own the day before.
 var Simulations = []Simulation{
 	{
 		Name:    "credential_exposure",
@@ -42,6 +43,14 @@ var Simulations = []Simulation{
 		User:    "pipeline",
 		Profile: "crypto_mining",
 		RunID:   "cm-20260101-100231-9d41f06b",
+	},
+	{
+		Name:    "s3_exfiltration",
+		Script:  "simulate-s3-exfiltration.sh",
+		Key:     Principal{Name: "reporting", AccessKeyID: "AKIAREPORTINGEXAMPLE"},
+		User:    "reporting",
+		Profile: "s3_exfiltration",
+		RunID:   "se-20251231-083012-4b8e21c9",
 	},
 }
 

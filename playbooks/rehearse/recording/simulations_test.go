@@ -72,6 +72,12 @@ func TestSimulationCallsMatchRecordings(t *testing.T) {
 	s.MustAWS(t, admin, "iam", "put-user-policy", "--user-name", "pipeline", "--policy-name", "moto-resource-wildcard",
 		"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:GetParameter","ssm:GetParameters"],"Resource":"*"}]}`)
 
+	// The data bucket of the S3 simulations as the template makes it, with
+	// moto's stand-ins (moto.PrepareS3Simulations), filled with the records
+	// by an administrator as the README's game day does.
+	moto.PrepareS3Simulations(t, s, admin, "SimulationStack", filepath.Join(root, "cdk.out", "SimulationStack.yaml"))
+	runScript(t, admin, filepath.Join(root, "scripts", "seed-data-bucket.sh"))
+
 	resolver, err := NewResolver()
 	if err != nil {
 		t.Fatal(err)

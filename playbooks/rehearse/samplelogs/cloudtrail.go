@@ -186,7 +186,14 @@ func (g *generator) cloudTrail(runs []simRun) ([]*record, []launched, error) {
 	var recs []*record
 	var instances []launched
 	for _, run := range runs {
-		rs, ls, err := g.replay(r, run)
+		// The first two simulations share the stream of the background, as
+		// they always have; a simulation added later replays on a stream of
+		// its own, so that the records of the others stay as they were.
+		rr := r
+		if !sharedStream[run.sim.Name] {
+			rr = g.rng("cloudtrail-" + run.sim.Name)
+		}
+		rs, ls, err := g.replay(rr, run)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -194,6 +201,7 @@ func (g *generator) cloudTrail(runs []simRun) ([]*record, []launched, error) {
 		instances = append(instances, ls...)
 	}
 	recs = append(recs, g.background(r, runs, instances)...)
+	recs = append(recs, g.s3Exfiltration(runs)...)
 	recs = append(recs, g.people(g.rng("cloudtrail-people"))...)
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].time.Before(recs[j].time) })
 	for _, rec := range recs {
@@ -218,12 +226,19 @@ func (g *generator) cloudTrail(runs []simRun) ([]*record, []launched, error) {
 	return recs, instances, nil
 }
 
+// sharedStream are the simulations that replay on the stream of the
+// background (cloudTrail).
+var sharedStream = map[string]bool{"credential_exposure": true, "crypto_mining": true}
+
 // replay turns one simulation's recorded calls into records, in order, a
 // second or two apart from the run's start.
 func (g *generator) replay(r *rand.Rand, run simRun) ([]*record, []launched, error) {
 	ip := credentialExposureIP
-	if run.sim.Name == "crypto_mining" {
+	switch run.sim.Name {
+	case "crypto_mining":
 		ip = cryptoMiningIP
+	case "s3_exfiltration":
+		ip = s3ExfiltrationIP
 	}
 	created := map[string]string{} // principal created-N → user name
 	n := 0
@@ -290,6 +305,11 @@ func (g *generator) replay(r *rand.Rand, run simRun) ([]*record, []launched, err
 		if c.Service == "s3" {
 			s3Details(rec, c)
 		}
+		if c.Op() == "s3:PutBucketPolicy" && run.sim.Name == "s3_exfiltration" {
+			// The policy would make objects public, and the data bucket's
+			// Block Public Access (BlockPublicPolicy) refuses it.
+			rec.ErrorCode, rec.ErrorMessage = "AccessDenied", "Access Denied"
+		}
 		recs = append(recs, rec)
 		if c.Op() == "ec2:RunInstances" {
 			t = t.Add(15 * time.Second) // until the instances run
@@ -301,8 +321,12 @@ func (g *generator) replay(r *rand.Rand, run simRun) ([]*record, []launched, err
 // eventName is CloudTrail's name for a call: Lambda's carry the API
 // version (ListFunctions20150331).
 func eventName(c recording.Call) string {
-	if c.Service == "lambda" {
+	switch {
+	case c.Service == "lambda":
 		return c.Action + "20150331"
+	case c.Op() == "s3:ListObjectsV2":
+		// CloudTrail names both versions of the call ListObjects.
+		return "ListObjects"
 	}
 	return c.Action
 }
@@ -697,12 +721,21 @@ func runInstances(r *rand.Rand, c recording.Call, t time.Time, before int) ([]la
 func s3Details(rec *record, c recording.Call) {
 	bucket, _ := c.Params["Bucket"].(string)
 	key, _ := c.Params["Key"].(string)
-	in := 0
-	if key != "" && c.Action == "PutObject" {
+	in, out := 0, 0
+	switch {
+	case key != "" && c.Action == "PutObject":
 		rec.ResponseElements = map[string]any{"x-amz-server-side-encryption": "AES256"}
 		in = 2841
+	case key != "" && c.Action == "GetObject":
+		out = objectSize(key)
 	}
-	s3Request(rec, bucket, key, in, 0)
+	s3Request(rec, bucket, key, in, out)
+}
+
+// objectSize is a record's size in bytes, the same for the same key: the
+// recording keeps no response bodies.
+func objectSize(key string) int {
+	return 1800 + int(fnvHash(key)%6000)
 }
 
 // s3Request adds what S3's records carry: the bucket, and the object if

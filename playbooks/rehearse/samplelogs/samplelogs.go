@@ -2,7 +2,7 @@
 // delivers them into the workshop's log bucket under AWSLogs/: CloudTrail
 // files, VPC Flow Logs files and Route 53 Resolver query log files, gzipped.
 //
-// The incident is the workshop's two simulations on 2026-01-01 (UTC), with
+// The incident is the workshop's first two simulations on 2026-01-01 (UTC), with
 // the playbooks' placeholders (account 111122223333, leaked key
 // AKIAIOSFODNN7EXAMPLE of user integration, attacker addresses in
 // 198.51.100.0/24, mining instance i-1234567890abcdef0), in two days
@@ -28,6 +28,13 @@
 //     (with a mistake or two), the instances' traffic to package
 //     repositories and AWS endpoints, and SSH scans and console sign-in
 //     guesses from the internet.
+//
+// The S3 exfiltration simulation is an incident of its own the day before,
+// at 08:30 on 2025-12-31, with the key AKIAREPORTINGEXAMPLE of user
+// reporting from 198.51.100.140; the reporting job reads two records from
+// its usual address twice a day, and the response follows the S3
+// exfiltration playbook (detected at 10:45, contained at 11:45, eradicated
+// at 13:15, recovered at 14:45; see s3incident.go).
 //
 // Output is a function of the seed and the recorded calls only: the same
 // input writes the same bytes.
@@ -86,6 +93,7 @@ var (
 const (
 	credentialExposureIP = "198.51.100.23"
 	cryptoMiningIP       = "198.51.100.77"
+	s3ExfiltrationIP     = "198.51.100.140"
 	integrationCIIP      = "192.0.2.10"
 	pipelineCIIP         = "192.0.2.11"
 	analystIP            = "192.0.2.20"

@@ -161,7 +161,8 @@ func TestFilesAreLaidOutAndFormattedAsAWSDeliversThem(t *testing.T) {
 }
 
 // The attacker's CloudTrail records are the recorded calls, one for one,
-// in order, with the recorded user agent.
+// in the order the runs happen and each run's calls in recorded order, with
+// the recorded user agent.
 func TestAttackerRecordsReplayTheRecordedCalls(t *testing.T) {
 	files := generate(t, 1)
 	type rec struct {
@@ -183,13 +184,22 @@ func TestAttackerRecordsReplayTheRecordedCalls(t *testing.T) {
 			}
 		}
 	}
-	calls := fixtureCalls(t)
+	// The runs in the order they happen; each run's calls in recorded order.
+	runs, err := splitSimulations(fixtureCalls(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortStableFunc(runs, func(a, b simRun) int { return a.start.Compare(b.start) })
+	var calls []recording.Call
+	for _, run := range runs {
+		calls = append(calls, run.calls...)
+	}
 	if len(attacker) != len(calls) {
 		t.Fatalf("%d attacker records, %d recorded calls", len(attacker), len(calls))
 	}
 	for i, c := range calls {
 		r := attacker[i]
-		if r.EventSource != c.Service+".amazonaws.com" || strings.TrimSuffix(r.EventName, "20150331") != c.Action || r.UserAgent != c.UserAgent {
+		if r.EventSource != c.Service+".amazonaws.com" || r.EventName != eventName(c) || r.UserAgent != c.UserAgent {
 			t.Errorf("record %d: %s %s %q, call %s %q", i+1, r.EventSource, r.EventName, r.UserAgent, c.Op(), c.UserAgent)
 		}
 		if r.EventName == "RunInstances" && r.RequestParameters["userData"] != "<sensitiveDataRemoved>" {
