@@ -15,7 +15,7 @@ TEMPLATES := $(addprefix cdk.out/,$(addsuffix .yaml,$(STACKS)))
 SHELL_SCRIPTS = .ci/run $(wildcard scripts/*.sh scripts/lib/*.sh)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup tools synth test vet staticcheck unit drift lint-templates lint-shell lint-markdown bench bench-synth bench-test deploy diff destroy check-stack clean
+.PHONY: help setup tools synth app test vet staticcheck unit drift lint-templates lint-shell lint-markdown bench bench-synth bench-test deploy diff destroy check-stack clean
 
 help:
 	@echo "make synth    install what is missing, then write $(TEMPLATES)"
@@ -24,7 +24,9 @@ help:
 	@echo "make deploy|diff|destroy STACK=<$(subst $() ,|,$(STACKS))> [ARGS=...]   the CDK CLI on one stack"
 
 ## setup: Node 22, the CDK CLI and Go modules, as pinned in the lock files.
-setup: node_modules/.package-lock.json .build/go-mod.stamp
+## npm and Go download side by side (-O keeps each one's output together).
+setup:
+	@$(MAKE) -j2 -O node_modules/.package-lock.json .build/go-mod.stamp
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -42,9 +44,16 @@ tools:
 	  command -v $$tool >/dev/null || { echo "tools: $$tool is missing; install it (see README, Prerequisites)" >&2; exit 1; }; \
 	done
 
-synth: setup
+## synth: a first synth on a fresh clone installs Node.js and the CLI while Go
+## downloads only the modules the app imports and compiles it (the longest
+## step); cdk.json's own go build then finds the binary up to date.
+synth:
+	@$(MAKE) -j2 -O node_modules/.package-lock.json app
 	cdk synth --quiet
 	@echo "wrote $(TEMPLATES)"
+
+app:
+	go build -o .build/workshop .
 
 test: setup tools vet staticcheck unit drift lint-templates lint-shell lint-markdown
 
