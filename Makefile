@@ -109,10 +109,9 @@ lint-markdown: setup
 PKGS ?= ./...
 bench: bench-synth bench-test
 
-bench-synth: setup
+bench-synth: setup app
 	go build -o .build/bench ./test/bench
 	go build -o .build/floor ./test/bench/floor
-	go build -o .build/workshop .
 	.build/bench synth -app .build/workshop -floor .build/floor -pairs 5
 
 bench-test: setup tools
