@@ -45,14 +45,17 @@ tools:
 	done
 
 ## synth: a first synth on a fresh clone installs Node.js and the CLI while Go
-## downloads only the modules the app imports and compiles it (the longest
-## step); cdk.json's own go build then finds the binary up to date.
+## downloads the modules and compiles the app (the longest step); cdk.json's
+## own go build then finds the binary up to date. go mod download first:
+## it fetches in parallel, where go build alone fetched one module after
+## another and took longer than the download of all of them.
 synth:
 	@$(MAKE) -j2 -O node_modules/.package-lock.json app
 	cdk synth --quiet
 	@echo "wrote $(TEMPLATES)"
 
 app:
+	go mod download
 	go build -o .build/workshop .
 
 test: setup tools vet staticcheck unit drift lint-templates lint-shell lint-markdown
