@@ -50,6 +50,7 @@ tools:
 ## it fetches in parallel, where go build alone fetched one module after
 ## another and took longer than the download of all of them.
 synth:
+	@echo "synth: npm ci (Node.js 22, the CDK CLI) and the app's Go build run side by side; each one's output shows when it ends"
 	@$(MAKE) -j2 -O node_modules/.package-lock.json app
 	cdk synth --quiet
 	@echo "wrote $(TEMPLATES)"
