@@ -15,7 +15,7 @@ TEMPLATES := $(addprefix cdk.out/,$(addsuffix .yaml,$(STACKS)))
 SHELL_SCRIPTS = .ci/run $(wildcard scripts/*.sh scripts/lib/*.sh)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup tools synth test vet staticcheck unit drift lint-templates lint-shell lint-markdown bench bench-synth bench-test deploy diff destroy check-stack clean
+.PHONY: help setup tools synth app test vet staticcheck unit drift lint-templates lint-shell lint-markdown bench bench-synth bench-test deploy diff destroy check-stack clean
 
 help:
 	@echo "make synth    install what is missing, then write $(TEMPLATES)"
@@ -24,7 +24,9 @@ help:
 	@echo "make deploy|diff|destroy STACK=<$(subst $() ,|,$(STACKS))> [ARGS=...]   the CDK CLI on one stack"
 
 ## setup: Node 22, the CDK CLI and Go modules, as pinned in the lock files.
-setup: node_modules/.package-lock.json .build/go-mod.stamp
+## npm and Go download side by side (-O keeps each one's output together).
+setup:
+	@$(MAKE) -j2 -O node_modules/.package-lock.json .build/go-mod.stamp
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -42,9 +44,20 @@ tools:
 	  command -v $$tool >/dev/null || { echo "tools: $$tool is missing; install it (see README, Prerequisites)" >&2; exit 1; }; \
 	done
 
-synth: setup
+## synth: a first synth on a fresh clone installs Node.js and the CLI while Go
+## downloads the modules and compiles the app (the longest step); cdk.json's
+## own go build then finds the binary up to date. go mod download first:
+## it fetches in parallel, where go build alone fetched one module after
+## another and took longer than the download of all of them.
+synth:
+	@echo "synth: npm ci (Node.js 22, the CDK CLI) and the app's Go build run side by side; each one's output shows when it ends"
+	@$(MAKE) -j2 -O node_modules/.package-lock.json app
 	cdk synth --quiet
 	@echo "wrote $(TEMPLATES)"
+
+app:
+	go mod download
+	go build -o .build/workshop .
 
 test: setup tools vet staticcheck unit drift lint-templates lint-shell lint-markdown
 
@@ -100,10 +113,9 @@ lint-markdown: setup
 PKGS ?= ./...
 bench: bench-synth bench-test
 
-bench-synth: setup
+bench-synth: setup app
 	go build -o .build/bench ./test/bench
 	go build -o .build/floor ./test/bench/floor
-	go build -o .build/workshop .
 	.build/bench synth -app .build/workshop -floor .build/floor -pairs 5
 
 bench-test: setup tools

@@ -197,18 +197,23 @@ func NewSecurityAnalytics(scope constructs.Construct, id string, props *Security
 		a.Tables[t.Name] = a.newTable(t, props.LogBucket, props.StartDate, enums)
 	}
 
+	// Each value read and each call below is a round trip through jsii:
+	// read the references once, and add a query's dependencies in one call.
+	database, workGroup := a.Database.Ref(), a.WorkGroup.Ref()
+	tables := make([]constructs.IDependable, 0, len(a.Tables))
+	for _, t := range a.Tables {
+		tables = append(tables, t)
+	}
 	for _, q := range props.Queries {
 		nq := awsathena.NewCfnNamedQuery(c, jsii.String(q.LogicalID()), &awsathena.CfnNamedQueryProps{
 			Name:        jsii.String(q.Name),
 			Description: jsii.String(q.Description),
-			Database:    a.Database.Ref(),
-			WorkGroup:   a.WorkGroup.Ref(),
+			Database:    database,
+			WorkGroup:   workGroup,
 			QueryString: jsii.String(q.SQL),
 		})
 		// The queries name the tables; create them first.
-		for _, t := range a.Tables {
-			nq.Node().AddDependency(t)
-		}
+		nq.Node().AddDependency(tables...)
 		a.NamedQueries[q.Name] = nq
 	}
 	return a
@@ -398,10 +403,12 @@ func column(c logschema.Column) *awsglue.CfnTable_ColumnProperty {
 // that CDK's region facts know, sorted. It grows with the pinned CDK
 // version, so the projection's region enum does not go stale.
 func CommercialRegions() []string {
+	// One jsii call for every region's partition fact, rather than a region
+	// object and two property reads per region.
 	var out []string
-	for _, r := range *regioninfo.RegionInfo_Regions() {
-		if p := r.Partition(); p != nil && *p == "aws" {
-			out = append(out, *r.Name())
+	for region, partition := range *regioninfo.RegionInfo_RegionMap(regioninfo.FactName_PARTITION()) {
+		if partition != nil && *partition == "aws" {
+			out = append(out, region)
 		}
 	}
 	sort.Strings(out)
