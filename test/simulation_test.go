@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -110,7 +111,7 @@ func TestNoOutputCarriesASecretAccessKey(t *testing.T) {
 // TestSimulationUsersAreDeliberateAndDocumentedWeaknesses pins the policies
 // SimulationStack gives its four users, broad for the first two and scoped
 // to the data bucket for the workload users, and that cdk-nag's findings on
-// them are suppressed with reasons.
+// them are suppressed with reasons that name the weakness each one is.
 func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
 	s := synthApp(t)
 	sim := s.app.Simulation
@@ -125,16 +126,17 @@ func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
 	records := map[string]any{"Fn::Join": []any{"", []any{dataBucket, "/*"}}}
 	cases := []struct {
 		user       *simprincipal.SimulationPrincipal
+		weakness   string
 		statements []any
 	}{
-		{sim.CredentialExposure, []any{everything("iam:*")}},
-		{sim.CryptoMining, []any{everything("ec2:*"), map[string]any{
+		{sim.CredentialExposure, simprincipal.DefaultWeakness, []any{everything("iam:*")}},
+		{sim.CryptoMining, simprincipal.DefaultWeakness, []any{everything("ec2:*"), map[string]any{
 			"Sid": "ReadAmazonLinuxAmiParameter", "Effect": "Allow", "Action": []any{"ssm:GetParameter", "ssm:GetParameters"},
 			"Resource": map[string]any{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}::parameter" + workshop.DefaultInstanceImage},
 		}}},
 		// The workload users: their job on the data bucket, and what their
 		// simulation needs besides, scoped.
-		{sim.S3Exfiltration, []any{
+		{sim.S3Exfiltration, workshop.WorkloadUsersWeakness, []any{
 			everything("s3:ListAllMyBuckets"),
 			map[string]any{"Sid": "ManageDataBucketAccess", "Effect": "Allow", "Resource": dataBucket,
 				"Action": []any{"s3:GetBucketLogging", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:PutBucketLogging", "s3:PutBucketPolicy"}},
@@ -146,7 +148,7 @@ func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
 			map[string]any{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": dataBucket},
 			map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": records},
 		}},
-		{sim.S3Ransomware, []any{
+		{sim.S3Ransomware, workshop.WorkloadUsersWeakness, []any{
 			everyResource("kms:CreateKey", "kms:TagResource", "s3:ListAllMyBuckets"),
 			map[string]any{"Sid": "CheckDataBucketVersioning", "Effect": "Allow", "Action": "s3:GetBucketVersioning", "Resource": dataBucket},
 			map[string]any{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": dataBucket},
@@ -155,6 +157,7 @@ func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
 	}
 	cdktest.Assert(t, "four users", func() { tmpl.ResourceCountIs(jsii.String("AWS::IAM::User"), jsii.Number(len(cases))) })
 	for _, c := range cases {
+		reason := assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness: " + regexp.QuoteMeta(c.weakness) + "[.] "))
 		cdktest.Assert(t, *c.user.Node().Id(), func() {
 			tmpl.HasResource(jsii.String("AWS::IAM::Policy"), assertions.Match_ObjectLike(&map[string]any{
 				"Properties": assertions.Match_ObjectLike(&map[string]any{
@@ -162,8 +165,8 @@ func TestSimulationUsersAreDeliberateAndDocumentedWeaknesses(t *testing.T) {
 					"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": c.statements}),
 				}),
 				"Metadata": map[string]any{"cdk_nag": map[string]any{"rules_to_suppress": assertions.Match_ArrayWith(&[]any{
-					assertions.Match_ObjectLike(&map[string]any{"id": "AwsSolutions-IAM5", "reason": assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness"))}),
-					assertions.Match_ObjectLike(&map[string]any{"id": "NIST.800.53.R5-IAMPolicyNoStatementsWithFullAccess", "reason": assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness"))}),
+					assertions.Match_ObjectLike(&map[string]any{"id": "AwsSolutions-IAM5", "reason": reason}),
+					assertions.Match_ObjectLike(&map[string]any{"id": "NIST.800.53.R5-IAMPolicyNoStatementsWithFullAccess", "reason": reason}),
 				})}},
 			}))
 		})

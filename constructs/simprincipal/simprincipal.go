@@ -54,7 +54,15 @@ type SimulationPrincipalProps struct {
 	// SecretNamePrefix starts the secret's name, which is the prefix followed
 	// by UserName. Default DefaultSecretNamePrefix.
 	SecretNamePrefix string
+	// Weakness names the deliberate weakness the user stands for, as the
+	// reason of its cdk-nag suppressions records it (weakness.Suppress).
+	// Default DefaultWeakness.
+	Weakness string
 }
+
+// DefaultWeakness is the weakness a simulation user records unless props
+// name another: an attacker's key whose policy allows whole services.
+const DefaultWeakness = "simulation users allowed whole services"
 
 // SimulationPrincipal is a simulation user, its access key and the secret
 // that holds the key.
@@ -117,7 +125,11 @@ func NewSimulationPrincipal(scope constructs.Construct, id string, props *Simula
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 
-	weakness.Suppress(p.User, "simulation users allowed whole services",
+	name := props.Weakness
+	if name == "" {
+		name = DefaultWeakness
+	}
+	weakness.Suppress(p.User, name,
 		"The simulation user "+props.UserName+" stands for a leaked or over-privileged key: its policy, inline on the user itself as an attacker would find it, allows "+strings.Join(props.Actions, ", ")+" on every resource. Sandbox accounts only.",
 		true,
 		weakness.Rule{ID: "AwsSolutions-IAM5", AppliesTo: wildcardFindings(props.Actions)},

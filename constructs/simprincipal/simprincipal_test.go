@@ -29,6 +29,7 @@ var fixture = cdktest.Fixture[built]{Build: func(stack awscdk.Stack) built {
 			UserName:         "builder",
 			Actions:          []string{"ec2:*"},
 			SecretNamePrefix: "range/keys/",
+			Weakness:         "build keys allowed all of EC2",
 			ExtraStatements: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid: jsii.String("ReadOneParameter"), Actions: jsii.Strings("ssm:GetParameter"), Resources: jsii.Strings("arn:aws:ssm:us-east-1::parameter/x"),
 			})},
@@ -78,6 +79,17 @@ func TestUsersGetTheirDeliberatelyBroadPolicyWithADocumentedSuppression(t *testi
 				map[string]any{"Sid": "SimulationActions", "Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
 				map[string]any{"Sid": "ReadOneParameter", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "arn:aws:ssm:us-east-1::parameter/x"},
 			}},
+		}))
+	})
+	cdktest.Assert(t, "pipeline user records the weakness its props name", func() {
+		tmpl.HasResource(jsii.String("AWS::IAM::User"), assertions.Match_ObjectLike(&map[string]any{
+			"Properties": map[string]any{"UserName": "builder"},
+			"Metadata": map[string]any{"cdk_nag": map[string]any{"rules_to_suppress": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{
+					"id":     "NIST.800.53.R5-IAMUserGroupMembership",
+					"reason": assertions.Match_StringLikeRegexp(jsii.String("^Deliberate weakness: build keys allowed all of EC2[.] The simulation user builder ")),
+				}),
+			})}},
 		}))
 	})
 }

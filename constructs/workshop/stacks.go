@@ -269,6 +269,7 @@ func (s *SimulationStack) newS3Simulations(stack awscdk.Stack) {
 
 	s.S3Exfiltration = simprincipal.NewSimulationPrincipal(stack, "S3Exfiltration", &simprincipal.SimulationPrincipalProps{
 		UserName: S3ExfiltrationUser,
+		Weakness: WorkloadUsersWeakness,
 		Actions:  []string{"s3:ListAllMyBuckets"},
 		Purpose:  "Access key of the reporting workload's IAM user, which the S3 exfiltration simulation treats as leaked.",
 		ExtraStatements: []awsiam.PolicyStatement{
@@ -292,8 +293,9 @@ func (s *SimulationStack) newS3Simulations(stack awscdk.Stack) {
 		// CreateKey names no resource; TagResource tags a key as CreateKey
 		// makes it. Using the key is granted by the key policy the
 		// intruder writes, which names this user.
-		Actions: []string{"s3:ListAllMyBuckets", "kms:CreateKey", "kms:TagResource"},
-		Purpose: "Access key of the ingest workload's IAM user, which the S3 ransomware simulation treats as leaked.",
+		Actions:  []string{"s3:ListAllMyBuckets", "kms:CreateKey", "kms:TagResource"},
+		Weakness: WorkloadUsersWeakness,
+		Purpose:  "Access key of the ingest workload's IAM user, which the S3 ransomware simulation treats as leaked.",
 		ExtraStatements: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("CheckDataBucketVersioning"),
 			Actions:   jsii.Strings("s3:GetBucketVersioning"),
