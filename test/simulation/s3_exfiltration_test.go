@@ -25,7 +25,7 @@ func TestS3ExfiltrationRunsAndIsUndoneLeavingNothing(t *testing.T) {
 	requireBystandersUntouched(t, w.workshop)
 }
 
-// testS3Exfiltration runs the exfiltration simulation three times on the
+// testS3Exfiltration runs the exfiltration simulation four times on the
 // data bucket, one run after the other, and undoes each:
 //  1. a complete run with the reporting user's key: the burst of reads, the
 //     public policy attempt refused, logging off, the copies in the staging
@@ -34,7 +34,9 @@ func TestS3ExfiltrationRunsAndIsUndoneLeavingNothing(t *testing.T) {
 //  2. a run interrupted by Ctrl-C just after it turned logging off, undone
 //     by its run ID alone (-t), which finds where the logs went on the data
 //     bucket's tag;
-//  3. a run whose public policy Block Public Access does not refuse (a key
+//  3. a run killed (SIGKILL: no trap runs) after it copied the records into
+//     its staging bucket, undone from its state file;
+//  4. a run whose public policy Block Public Access does not refuse (a key
 //     without the stand-in): the run puts the previous policy back at once
 //     and stops; undone from its state file.
 func testS3Exfiltration(t *testing.T, w *s3Workshop) {
@@ -123,6 +125,30 @@ func testS3Exfiltration(t *testing.T, w *s3Workshop) {
 			t.Errorf("undo by run ID does not say it turned logging back on from the bucket's tag:\n%s", res)
 		}
 		requireDataBucketAsDeployed(t, w, "after undo by run ID")
+		w.expectUndone(t, st.RunID)
+	})
+
+	t.Run("CrashedAfterTheCopiesIsUndoneFromItsStateFile", func(t *testing.T) {
+		dir := t.TempDir()
+		res := runScript(t, dir, moto.WithEnv(env, "IR_WORKSHOP_TEST_CRASH_AFTER=copies"), "simulate-s3-exfiltration.sh")
+		if res.code != -1 || !strings.Contains(res.stderr, "crashing after step copies") {
+			t.Fatalf("want the script killed after step copies\n%s", res)
+		}
+		path := onlyStateFile(t, dir, "s3-exfiltration-")
+		st := readS3State(t, path)
+		if st.Status != "running" || st.Resources.AccessLogging != w.logsTo || st.Resources.S3Bucket == "" {
+			t.Fatalf("state after a crash: %s, %+v; want running (no trap runs on SIGKILL), the logging and the staging bucket recorded", st.Status, st.Resources)
+		}
+		var copies struct{ Contents []struct{ Key string } }
+		s.MustAWSJSON(t, env, &copies, "s3api", "list-objects-v2", "--bucket", st.Resources.S3Bucket)
+		if len(copies.Contents) != len(w.records) {
+			t.Fatalf("staging bucket %s holds %d objects after the crash, want the %d records", st.Resources.S3Bucket, len(copies.Contents), len(w.records))
+		}
+		mustSucceed(t, runScript(t, "", env, "undo-s3-exfiltration.sh", "-s", path), "undo-s3-exfiltration.sh -s STATE_FILE after a crash")
+		if bucketExists(t, s, env, st.Resources.S3Bucket) {
+			t.Errorf("staging bucket %s remains after undo", st.Resources.S3Bucket)
+		}
+		requireDataBucketAsDeployed(t, w, "after undo of the crashed run")
 		w.expectUndone(t, st.RunID)
 	})
 

@@ -27,7 +27,7 @@ func TestS3RansomwareRunsAndIsUndoneLeavingNothing(t *testing.T) {
 	requireBystandersUntouched(t, w.workshop)
 }
 
-// testS3Ransomware runs the ransomware simulation twice on the data bucket,
+// testS3Ransomware runs the ransomware simulation three times on the data bucket,
 // one run after the other, and undoes each:
 //  1. a complete run with the ingest user's key: its own KMS key, scheduled
 //     for deletion in 7 days; every record copied encrypted under it and
@@ -36,7 +36,9 @@ func TestS3RansomwareRunsAndIsUndoneLeavingNothing(t *testing.T) {
 //     key's deletion cancelled before any record is touched and scheduled
 //     again after the last copy is gone, and every record's version from
 //     before the run current again; then once more: already undone;
-//  2. a run interrupted by Ctrl-C just after it deleted the records, before
+//  2. a run killed (SIGKILL: no trap runs) after it recorded the records'
+//     delete markers and before the note, undone from its state file;
+//  3. a run interrupted by Ctrl-C just after it deleted the records, before
 //     it recorded their delete markers, undone by its run ID alone (-t),
 //     which finds the key by its tag and the delete markers by their time.
 //
@@ -118,6 +120,29 @@ func testS3Ransomware(t *testing.T, w *s3Workshop) {
 		if got := readS3State(t, path).Status; got != "undone" {
 			t.Errorf("state file status %q after undo, want undone", got)
 		}
+		w.expectUndone(t, st.RunID)
+	})
+
+	t.Run("CrashedAfterTheDeletesIsUndoneFromItsStateFile", func(t *testing.T) {
+		dir := t.TempDir()
+		res := runScript(t, dir, moto.WithEnv(env, "IR_WORKSHOP_TEST_CRASH_AFTER=delete"), "simulate-s3-ransomware.sh")
+		if res.code != -1 || !strings.Contains(res.stderr, "crashing after step delete") {
+			t.Fatalf("want the script killed after step delete\n%s", res)
+		}
+		path := onlyStateFile(t, dir, "s3-ransomware-")
+		st := readS3State(t, path)
+		if st.Status != "running" || st.Resources.KMSKeyID == "" || len(st.Resources.DeleteMarkers) != len(w.records) || st.Resources.RansomNoteKey != "" {
+			t.Fatalf("state after a crash: %s, %+v; want running (no trap runs on SIGKILL), the key and a delete marker for each of the %d records, no note", st.Status, st.Resources, len(w.records))
+		}
+		if got := describeKey(t, w, st.Resources.KMSKeyID).KeyState; got != "Enabled" {
+			t.Fatalf("KMS key %s is %s after a crash before step schedule, want Enabled", st.Resources.KMSKeyID, got)
+		}
+		mustSucceed(t, runScript(t, "", env, "undo-s3-ransomware.sh", "-s", path), "undo-s3-ransomware.sh -s STATE_FILE after a crash")
+		if got := objectVersions(t, w); !slices.Equal(got, seeded) {
+			t.Errorf("after undo of the crashed run the records' versions differ from the seed's:\n%s", diffLines(seeded, got))
+		}
+		requireDataBucketAsDeployed(t, w, "after undo of the crashed run")
+		requireUndoOrder(t, w, st.RunID, false, 2)
 		w.expectUndone(t, st.RunID)
 	})
 
