@@ -9,7 +9,9 @@ import (
 )
 
 // cdkCLI runs the project's pinned CDK CLI in the project root, the way a
-// user runs `npx cdk`, and returns its combined output and exit code.
+// user runs `npx cdk`, and returns its combined output and exit code. The
+// cloud assembly goes to a folder of the test's, not to the repository's
+// cdk.out, whose templates are committed.
 func cdkCLI(t *testing.T, args ...string) (string, int) {
 	t.Helper()
 	bin, err := filepath.Abs(filepath.Join(root, "node_modules", ".bin"))
@@ -19,7 +21,7 @@ func cdkCLI(t *testing.T, args ...string) (string, int) {
 	if _, err := os.Stat(filepath.Join(bin, "cdk")); err != nil {
 		t.Fatalf("the CDK CLI is not installed: run make setup (%v)", err)
 	}
-	cmd := exec.Command(filepath.Join(bin, "cdk"), append(args, "--no-notices", "--no-color")...)
+	cmd := exec.Command(filepath.Join(bin, "cdk"), append(args, "--no-notices", "--no-color", "--output", t.TempDir())...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=true")
 	out, err := cmd.CombinedOutput()
