@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ir-workshop/incident-response-playbooks/constructs/cdktest/iamsim"
 )
 
 // The account, region and partition that policies are resolved in.
@@ -84,99 +86,62 @@ func (c iamCatalog) arnMatchesType(service, typ, arn string) bool {
 	return false
 }
 
-// resolver turns CloudFormation values into strings for one deployment:
-// pseudo parameters, template parameters (their defaults), Fn::Sub, Fn::Join,
-// and Ref/GetAtt of buckets and GetAtt of KMS keys (physical name or ID: the
-// lower-cased logical ID).
-type resolver struct {
-	tmpl   map[string]any
-	params map[string]string
-}
+// resolver resolves a template's values as deployed in the test account
+// and region, with iamsim's resolver: parameters take their defaults, a
+// resource's Ref is its logical ID in lower case.
+type resolver struct{ *iamsim.Resolver }
 
-func newResolver(tmpl map[string]any) *resolver {
-	r := &resolver{tmpl: tmpl, params: map[string]string{
-		"AWS::Partition": testPartition, "AWS::Region": testRegion, "AWS::AccountId": testAccount,
-		"AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "WorkshopStack",
-	}}
-	if ps, ok := tmpl["Parameters"].(map[string]any); ok {
-		for name, p := range ps {
-			if d, ok := p.(map[string]any)["Default"].(string); ok {
-				r.params[name] = d
-			}
-		}
-	}
-	return r
-}
-
-func (r *resolver) str(t *testing.T, v any) string {
+func newResolver(t *testing.T, tmpl map[string]any) resolver {
 	t.Helper()
-	switch x := v.(type) {
-	case string:
-		return x
-	case map[string]any:
-		if id, ok := x["Ref"].(string); ok {
-			if p, ok := r.params[id]; ok {
-				return p
-			}
-			return strings.ToLower(id)
-		}
-		if ga, ok := x["Fn::GetAtt"].([]any); ok {
-			id := ga[0].(string)
-			res, _ := r.tmpl["Resources"].(map[string]any)[id].(map[string]any)
-			if res["Type"] == "AWS::S3::Bucket" && ga[1] == "Arn" {
-				return "arn:" + testPartition + ":s3:::" + strings.ToLower(id)
-			}
-			if res["Type"] == "AWS::KMS::Key" && ga[1] == "Arn" {
-				return "arn:" + testPartition + ":kms:" + testRegion + ":" + testAccount + ":key/" + strings.ToLower(id)
-			}
-			return fmt.Sprintf("%s.%s", id, ga[1])
-		}
-		if sub, ok := x["Fn::Sub"]; ok {
-			format, vars := "", map[string]any{}
-			switch s := sub.(type) {
-			case string:
-				format = s
-			case []any:
-				format, vars = s[0].(string), s[1].(map[string]any)
-			}
-			return regexp.MustCompile(`\$\{([^}!]+)\}`).ReplaceAllStringFunc(format, func(m string) string {
-				name := m[2 : len(m)-1]
-				if v, ok := vars[name]; ok {
-					return r.str(t, v)
-				}
-				return r.str(t, map[string]any{"Ref": name})
-			})
-		}
-		if join, ok := x["Fn::Join"].([]any); ok {
-			var parts []string
-			for _, p := range join[1].([]any) {
-				parts = append(parts, r.str(t, p))
-			}
-			return strings.Join(parts, join[0].(string))
-		}
+	r, err := iamsim.NewResolver(tmpl, iamsim.Deployment{
+		Partition: testPartition, Region: testRegion, Account: testAccount, StackName: "WorkshopStack",
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("cannot resolve %s", compact(v))
-	return ""
+	return resolver{r}
+}
+
+func (r resolver) value(t *testing.T, v any) any {
+	t.Helper()
+	out, err := r.Resolve(v)
+	if err != nil {
+		t.Fatalf("cannot resolve %s: %v", compact(v), err)
+	}
+	return out
+}
+
+func (r resolver) str(t *testing.T, v any) string {
+	t.Helper()
+	s, ok := r.value(t, v).(string)
+	if !ok {
+		t.Fatalf("%s does not resolve to a string", compact(v))
+	}
+	return s
 }
 
 // list resolves a string-or-list value.
-func (r *resolver) list(t *testing.T, v any) []string {
+func (r resolver) list(t *testing.T, v any) []string {
 	t.Helper()
-	if l, ok := v.([]any); ok {
-		out := make([]string, len(l))
-		for i, x := range l {
-			out[i] = r.str(t, x)
+	switch x := r.value(t, v).(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = fmt.Sprint(e)
 		}
 		return out
 	}
-	return []string{r.str(t, v)}
+	t.Fatalf("%s resolves to neither a string nor a list", compact(v))
+	return nil
 }
 
 // rolePolicy gathers the statements of a role's inline and attached
 // AWS::IAM::Policy documents, and its managed policy ARNs.
 func rolePolicy(t *testing.T, tmpl map[string]any, roleName string) (id string, stmts []map[string]any, managed []string) {
 	t.Helper()
-	r := newResolver(tmpl)
+	r := newResolver(t, tmpl)
 	for rid, role := range resources(tmpl, "AWS::IAM::Role") {
 		if props(role)["RoleName"] == roleName {
 			id = rid
@@ -198,37 +163,19 @@ func rolePolicy(t *testing.T, tmpl map[string]any, roleName string) (id string, 
 	return id, stmts, managed
 }
 
-// glob turns an IAM pattern (* and ?) into an anchored regexp.
-func glob(pattern string, fold bool) *regexp.Regexp {
-	q := regexp.QuoteMeta(pattern)
-	q = strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(q)
-	if fold {
-		q = "(?i)" + q
-	}
-	return regexp.MustCompile("^" + q + "$")
-}
-
-// allows reports whether an Allow statement among stmts grants action on
-// resource (Deny statements and conditions are not evaluated: the roles
-// carry none but the service-linked role condition).
-func allows(t *testing.T, r *resolver, stmts []map[string]any, action, resource string) bool {
+// allows reports whether stmts, as deployed (resolved by r), allow action on
+// resource for a request with the given condition keys, as iamsim
+// evaluates a policy: an explicit Deny wins, conditions hold only on keys
+// the request carries.
+func allows(t *testing.T, r resolver, stmts []map[string]any, action, resource string, context map[string]string) bool {
 	t.Helper()
-	for _, st := range stmts {
-		if st["Effect"] != "Allow" {
-			continue
-		}
-		actionOK := false
-		for _, a := range actions(st) {
-			actionOK = actionOK || glob(a, true).MatchString(action)
-		}
-		if !actionOK {
-			continue
-		}
-		for _, res := range r.list(t, st["Resource"]) {
-			if glob(res, false).MatchString(resource) {
-				return true
-			}
-		}
+	list := make([]any, len(stmts))
+	for i, st := range stmts {
+		list[i] = st
 	}
-	return false
+	ok, err := iamsim.Allows(r.value(t, map[string]any{"Statement": list}), iamsim.Request{Action: action, Resource: resource, Context: context})
+	if err != nil {
+		t.Fatalf("%s on %s: %v", action, resource, err)
+	}
+	return ok
 }

@@ -28,7 +28,7 @@ func TestRolesTrustOnlyTheBasePrincipal(t *testing.T) {
 		irroles.DefaultBreakGlassRoleName: {"arn:aws:iam::aws:policy/AdministratorAccess"},
 		irroles.DefaultDeployRoleName:     nil,
 	}
-	r := newResolver(tmpl)
+	r := newResolver(t, tmpl)
 	for _, name := range roleNames {
 		id, _, managed := rolePolicy(t, tmpl, name)
 		role := resources(tmpl, "AWS::IAM::Role")[id]
@@ -103,7 +103,7 @@ func resolvedTrust(t *testing.T, sim *iamsim.Resolver, tmpl map[string]any, name
 func TestRolePolicyActionsExistAndResourcesAreOfTheirKind(t *testing.T) {
 	tmpl := synthApp(t).json["WorkshopStack"]
 	cat := loadIAMCatalog(t)
-	r := newResolver(tmpl)
+	r := newResolver(t, tmpl)
 	for _, name := range roleNames {
 		_, stmts, _ := rolePolicy(t, tmpl, name)
 		if name != irroles.DefaultBreakGlassRoleName && len(stmts) == 0 {
@@ -153,62 +153,67 @@ func TestAnalystRoleIsScopedToThisWorkshop(t *testing.T) {
 	workgroup := "arn:aws:athena:us-east-1:111122223333:workgroup/" + analytics.DefaultWorkGroupName
 	table := "arn:aws:glue:us-east-1:111122223333:table/" + logschema.Database + "/" + logschema.CloudTrailTable
 	key := "arn:aws:kms:us-east-1:111122223333:key/" + strings.ToLower(cdktest.LogicalID(ws.LogArchive.Key))
+	viaS3 := map[string]string{"kms:ViaService": "s3.us-east-1.amazonaws.com"} // the key is used through S3 only
 	checkGrants(t, irroles.DefaultAnalystRoleName, []grantCase{
-		{"athena:StartQueryExecution", workgroup, true},
-		{"athena:GetQueryResults", workgroup, true},
-		{"athena:StartQueryExecution", "arn:aws:athena:us-east-1:111122223333:workgroup/primary", false},
-		{"athena:GetTableMetadata", "arn:aws:athena:us-east-1:111122223333:datacatalog/AwsDataCatalog", true},
-		{"glue:GetTable", table, true},
-		{"glue:GetPartitions", table, true},
-		{"glue:GetDatabase", "arn:aws:glue:us-east-1:111122223333:database/" + logschema.Database, true},
-		{"glue:GetDatabase", "arn:aws:glue:us-east-1:111122223333:catalog", true},
-		{"glue:GetTable", "arn:aws:glue:us-east-1:111122223333:table/other_db/secrets", false},
-		{"s3:GetObject", logs + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/01/x.json.gz", true},
-		{"s3:PutObject", logs + "/AWSLogs/111122223333/forged.json.gz", false},
-		{"s3:DeleteObject", logs + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/01/x.json.gz", false},
-		{"s3:ListBucket", logs, true},
-		{"s3:PutObject", results + "/2026/query-id.csv", true},
-		{"s3:GetObject", results + "/2026/query-id.csv", true},
-		{"athena:DeleteWorkGroup", workgroup, false},
-		{"glue:DeleteTable", table, false},
+		{"athena:StartQueryExecution", workgroup, true, nil},
+		{"athena:GetQueryResults", workgroup, true, nil},
+		{"athena:StartQueryExecution", "arn:aws:athena:us-east-1:111122223333:workgroup/primary", false, nil},
+		{"athena:GetTableMetadata", "arn:aws:athena:us-east-1:111122223333:datacatalog/AwsDataCatalog", true, nil},
+		{"glue:GetTable", table, true, nil},
+		{"glue:GetPartitions", table, true, nil},
+		{"glue:GetDatabase", "arn:aws:glue:us-east-1:111122223333:database/" + logschema.Database, true, nil},
+		{"glue:GetDatabase", "arn:aws:glue:us-east-1:111122223333:catalog", true, nil},
+		{"glue:GetTable", "arn:aws:glue:us-east-1:111122223333:table/other_db/secrets", false, nil},
+		{"s3:GetObject", logs + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/01/x.json.gz", true, nil},
+		{"s3:PutObject", logs + "/AWSLogs/111122223333/forged.json.gz", false, nil},
+		{"s3:DeleteObject", logs + "/AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/01/x.json.gz", false, nil},
+		{"s3:ListBucket", logs, true, nil},
+		{"s3:PutObject", results + "/2026/query-id.csv", true, nil},
+		{"s3:GetObject", results + "/2026/query-id.csv", true, nil},
+		{"athena:DeleteWorkGroup", workgroup, false, nil},
+		{"glue:DeleteTable", table, false, nil},
 		// Decrypting the logs and writing encrypted results; the key policy
 		// (TestWorkshopKeyAdmitsItsServicesAndTheRespondersOnly) is what
 		// admits the role, through S3 only.
-		{"kms:Decrypt", key, true},
-		{"kms:GenerateDataKey", key, true},
-		{"kms:Decrypt", "arn:aws:kms:us-east-1:111122223333:key/another", false},
+		{"kms:Decrypt", key, true, viaS3},
+		{"kms:GenerateDataKey", key, true, viaS3},
+		{"kms:Decrypt", key, false, map[string]string{"kms:ViaService": "lambda.us-east-1.amazonaws.com"}},
+		{"kms:Decrypt", key, false, nil},
+		{"kms:Decrypt", "arn:aws:kms:us-east-1:111122223333:key/another", false, viaS3},
 	})
 }
 
 func TestAdminRoleManagesAthenaAndGlueInThisAccountOnly(t *testing.T) {
 	checkGrants(t, irroles.DefaultAdminRoleName, []grantCase{
-		{"athena:CreateWorkGroup", "arn:aws:athena:us-east-1:111122223333:workgroup/new", true},
-		{"athena:UpdateWorkGroup", "arn:aws:athena:us-east-1:111122223333:workgroup/" + analytics.DefaultWorkGroupName, true},
-		{"athena:CreateDataCatalog", "arn:aws:athena:us-east-1:111122223333:datacatalog/extra", true},
-		{"athena:ListWorkGroups", "*", true},
-		{"glue:CreateTable", "arn:aws:glue:us-east-1:111122223333:table/" + logschema.Database + "/s3_access_logs", true},
-		{"glue:BatchCreatePartition", "arn:aws:glue:us-east-1:111122223333:table/" + logschema.Database + "/" + logschema.VPCFlowTable, true},
-		{"glue:DeleteDatabase", "arn:aws:glue:us-east-1:111122223333:database/" + logschema.Database, true},
-		{"athena:CreateWorkGroup", "arn:aws:athena:eu-west-1:444455556666:workgroup/new", false},
-		{"iam:CreateUser", "arn:aws:iam::111122223333:user/x", false},
-		{"s3:DeleteBucket", "arn:aws:s3:::anything", false},
+		{"athena:CreateWorkGroup", "arn:aws:athena:us-east-1:111122223333:workgroup/new", true, nil},
+		{"athena:UpdateWorkGroup", "arn:aws:athena:us-east-1:111122223333:workgroup/" + analytics.DefaultWorkGroupName, true, nil},
+		{"athena:CreateDataCatalog", "arn:aws:athena:us-east-1:111122223333:datacatalog/extra", true, nil},
+		{"athena:ListWorkGroups", "*", true, nil},
+		{"glue:CreateTable", "arn:aws:glue:us-east-1:111122223333:table/" + logschema.Database + "/s3_access_logs", true, nil},
+		{"glue:BatchCreatePartition", "arn:aws:glue:us-east-1:111122223333:table/" + logschema.Database + "/" + logschema.VPCFlowTable, true, nil},
+		{"glue:DeleteDatabase", "arn:aws:glue:us-east-1:111122223333:database/" + logschema.Database, true, nil},
+		{"athena:CreateWorkGroup", "arn:aws:athena:eu-west-1:444455556666:workgroup/new", false, nil},
+		{"iam:CreateUser", "arn:aws:iam::111122223333:user/x", false, nil},
+		{"s3:DeleteBucket", "arn:aws:s3:::anything", false, nil},
 	})
 }
 
-// grantCase is an action on a resource and whether a role should be allowed it.
+// grantCase is an action on a resource, with the request's condition keys,
+// and whether a role should be allowed it.
 type grantCase struct {
 	action, resource string
 	want             bool
+	context          map[string]string
 }
 
 // checkGrants evaluates each case against a WorkshopStack role's policies.
 func checkGrants(t *testing.T, roleName string, cases []grantCase) {
 	t.Helper()
 	tmpl := synthApp(t).json["WorkshopStack"]
-	r := newResolver(tmpl)
+	r := newResolver(t, tmpl)
 	_, stmts, _ := rolePolicy(t, tmpl, roleName)
 	for _, c := range cases {
-		if got := allows(t, r, stmts, c.action, c.resource); got != c.want {
+		if got := allows(t, r, stmts, c.action, c.resource, c.context); got != c.want {
 			t.Errorf("%s: %s on %s: allowed=%v, want %v", roleName, c.action, c.resource, got, c.want)
 		}
 	}
@@ -218,7 +223,7 @@ func checkGrants(t *testing.T, roleName string, cases []grantCase) {
 // IAM policies of the earlier version.
 func TestEarlierPythonMistakesAreAbsent(t *testing.T) {
 	tmpl := synthApp(t).json["WorkshopStack"]
-	r := newResolver(tmpl)
+	r := newResolver(t, tmpl)
 	for _, name := range roleNames {
 		_, stmts, _ := rolePolicy(t, tmpl, name)
 		for _, st := range stmts {

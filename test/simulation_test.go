@@ -210,16 +210,21 @@ func TestDeployRoleCanDeploySimulationStackAndLittleElse(t *testing.T) {
 	s := synthApp(t)
 	workshopTmpl := s.json[workshop.WorkshopStackName]
 	sim := s.json[workshop.SimulationStackName]
-	r := newResolver(workshopTmpl)
+	r := newResolver(t, workshopTmpl)
 	_, stmts, _ := rolePolicy(t, workshopTmpl, irroles.DefaultDeployRoleName)
 
-	type need struct{ action, resource string }
+	type need struct {
+		action, resource string
+		context          map[string]string // the request's condition keys
+	}
+	guardDutyRole := fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty", testAccount)
+	guardDuty := map[string]string{"iam:AWSServiceName": "guardduty.amazonaws.com"}
 	stackARN := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/0f1e2d3c-0000-4000-8000-000000000000", testRegion, testAccount, workshop.SimulationStackName)
 	needs := []need{}
 	for _, a := range []string{"CreateStack", "UpdateStack", "DeleteStack", "DescribeStacks", "DescribeStackEvents", "GetTemplate", "CreateChangeSet", "ExecuteChangeSet", "DescribeChangeSet"} {
-		needs = append(needs, need{"cloudformation:" + a, stackARN})
+		needs = append(needs, need{"cloudformation:" + a, stackARN, nil})
 	}
-	needs = append(needs, need{"cloudformation:ValidateTemplate", "*"})
+	needs = append(needs, need{"cloudformation:ValidateTemplate", "*", nil})
 
 	all := at(t, sim, "Resources").(map[string]any)
 	userName := func(v any) string { // Ref to a user in the template -> its name
@@ -232,7 +237,7 @@ func TestDeployRoleCanDeploySimulationStackAndLittleElse(t *testing.T) {
 	// name and the logical ID in lower case and a random suffix.
 	bucketName := func(id string) string {
 		if name, ok := props(all[id].(map[string]any))["BucketName"]; ok {
-			return newResolver(sim).str(t, name)
+			return newResolver(t, sim).str(t, name)
 		}
 		return strings.ToLower(workshop.SimulationStackName+"-"+id) + "-1a2b3c4d5e6f"
 	}
@@ -270,42 +275,43 @@ func TestDeployRoleCanDeploySimulationStackAndLittleElse(t *testing.T) {
 		}
 		for _, a := range acts {
 			for _, target := range targets {
-				needs = append(needs, need{a, target})
+				needs = append(needs, need{a, target, nil})
 			}
 		}
 	}
 	needs = append(needs,
-		need{"guardduty:CreateDetector", "*"},
-		need{"guardduty:ListDetectors", "*"},
-		need{"guardduty:UpdateDetector", fmt.Sprintf("arn:aws:guardduty:%s:%s:detector/12abc34d567e8fa901bc2d34e56789f0", testRegion, testAccount)},
-		need{"iam:CreateServiceLinkedRole", fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty", testAccount)},
+		need{"guardduty:CreateDetector", "*", nil},
+		need{"guardduty:ListDetectors", "*", nil},
+		need{"guardduty:UpdateDetector", fmt.Sprintf("arn:aws:guardduty:%s:%s:detector/12abc34d567e8fa901bc2d34e56789f0", testRegion, testAccount), nil},
+		need{"iam:CreateServiceLinkedRole", guardDutyRole, guardDuty},
 	)
 	for _, n := range needs {
-		if !allows(t, r, stmts, n.action, n.resource) {
+		if !allows(t, r, stmts, n.action, n.resource, n.context) {
 			t.Errorf("deploy role cannot %s on %s", n.action, n.resource)
 		}
 	}
 
 	denied := []need{
-		{"cloudformation:CreateStack", fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/WorkshopStack/x", testRegion, testAccount)},
-		{"cloudformation:DeleteStack", fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/WorkshopStack/x", testRegion, testAccount)},
-		{"iam:CreateUser", userARN("someone-else")},
-		{"iam:CreateAccessKey", userARN("admin")},
-		{"iam:AttachUserPolicy", userARN(workshop.CredentialExposureUser)},
-		{"iam:PutRolePolicy", fmt.Sprintf("arn:aws:iam::%s:role/SecurityDeployRole", testAccount)},
-		{"iam:CreateServiceLinkedRole", fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/ec2.amazonaws.com/x", testAccount)},
-		{"secretsmanager:GetSecretValue", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s%s-AbC123", testRegion, testAccount, simprincipal.DefaultSecretNamePrefix, workshop.CredentialExposureUser)},
-		{"secretsmanager:CreateSecret", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:prod/db-AbC123", testRegion, testAccount)},
-		{"guardduty:DeleteDetector", fmt.Sprintf("arn:aws:guardduty:%s:%s:detector/12abc34d567e8fa901bc2d34e56789f0", testRegion, testAccount)},
-		{"ec2:RunInstances", "*"},
-		{"s3:DeleteBucket", "arn:aws:s3:::cf-templates-abc-us-east-1"},
-		{"s3:PutBucketPolicy", "arn:aws:s3:::workshopstack-logarchivebucket1a2b3c4d-1a2b3c4d5e6f"},
-		{"s3:PutBucketLogging", "arn:aws:s3:::ir-workshop-data-444455556666-" + testRegion},
-		{"s3:GetObject", fmt.Sprintf("arn:aws:s3:::%s%s-%s/records/customers.csv", workshop.DataBucketPrefix, testAccount, testRegion)},
-		{"s3:DeleteObjectVersion", fmt.Sprintf("arn:aws:s3:::%s%s-%s/records/customers.csv", workshop.DataBucketPrefix, testAccount, testRegion)},
+		{"cloudformation:CreateStack", fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/WorkshopStack/x", testRegion, testAccount), nil},
+		{"cloudformation:DeleteStack", fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/WorkshopStack/x", testRegion, testAccount), nil},
+		{"iam:CreateUser", userARN("someone-else"), nil},
+		{"iam:CreateAccessKey", userARN("admin"), nil},
+		{"iam:AttachUserPolicy", userARN(workshop.CredentialExposureUser), nil},
+		{"iam:PutRolePolicy", fmt.Sprintf("arn:aws:iam::%s:role/SecurityDeployRole", testAccount), nil},
+		{"iam:CreateServiceLinkedRole", fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/ec2.amazonaws.com/x", testAccount), map[string]string{"iam:AWSServiceName": "ec2.amazonaws.com"}},
+		{"iam:CreateServiceLinkedRole", guardDutyRole, map[string]string{"iam:AWSServiceName": "ec2.amazonaws.com"}},
+		{"secretsmanager:GetSecretValue", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s%s-AbC123", testRegion, testAccount, simprincipal.DefaultSecretNamePrefix, workshop.CredentialExposureUser), nil},
+		{"secretsmanager:CreateSecret", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:prod/db-AbC123", testRegion, testAccount), nil},
+		{"guardduty:DeleteDetector", fmt.Sprintf("arn:aws:guardduty:%s:%s:detector/12abc34d567e8fa901bc2d34e56789f0", testRegion, testAccount), nil},
+		{"ec2:RunInstances", "*", nil},
+		{"s3:DeleteBucket", "arn:aws:s3:::cf-templates-abc-us-east-1", nil},
+		{"s3:PutBucketPolicy", "arn:aws:s3:::workshopstack-logarchivebucket1a2b3c4d-1a2b3c4d5e6f", nil},
+		{"s3:PutBucketLogging", "arn:aws:s3:::ir-workshop-data-444455556666-" + testRegion, nil},
+		{"s3:GetObject", fmt.Sprintf("arn:aws:s3:::%s%s-%s/records/customers.csv", workshop.DataBucketPrefix, testAccount, testRegion), nil},
+		{"s3:DeleteObjectVersion", fmt.Sprintf("arn:aws:s3:::%s%s-%s/records/customers.csv", workshop.DataBucketPrefix, testAccount, testRegion), nil},
 	}
 	for _, n := range denied {
-		if allows(t, r, stmts, n.action, n.resource) {
+		if allows(t, r, stmts, n.action, n.resource, n.context) {
 			t.Errorf("deploy role can %s on %s; it should not", n.action, n.resource)
 		}
 	}
