@@ -101,7 +101,7 @@ require_tools jq
 # The state file: state_load checks the JSON, run ID, region and account.
 simulation="$(jq -r '.simulation // "" | strings' "$state_file" 2>/dev/null || true)"
 case "$simulation" in
-  credential-exposure | crypto-mining | s3-exfiltration) state_load "$state_file" "$simulation" ;;
+  credential-exposure | crypto-mining | s3-exfiltration | s3-ransomware) state_load "$state_file" "$simulation" ;;
   *)
     if [[ -e "$state_file" ]] && jq -e 'type == "object"' "$state_file" >/dev/null 2>&1; then
       die "state file $state_file names no simulation this script knows (simulation: '$simulation')"

@@ -110,4 +110,20 @@ func TestS3TimelinesHoldOnlyTheirIncidentsChanges(t *testing.T) {
 			t.Errorf("timeline rows\n  %q\nwant\n  %q", got, want)
 		}
 	})
+	t.Run("s3_ransomware", func(t *testing.T) {
+		const key = "1234abcd-12ab-34cd-56ef-1234567890ab"
+		got := timelineOver(t, "s3_ransomware", "2025/12/30", []breakGlass{
+			{at: "2025-12-30T09:28:04Z", source: "kms", name: "CancelKeyDeletion", keyID: key},
+			{at: "2025-12-30T10:30:05Z", source: "s3", name: "DeleteObjects", bucket: data},
+			// Not the ransomware's: the data bucket's logging, another
+			// bucket's objects, another KMS key.
+			{at: "2025-12-30T10:31:00Z", source: "s3", name: "PutBucketLogging", bucket: data},
+			{at: "2025-12-30T10:32:00Z", source: "s3", name: "DeleteObjects", bucket: staging},
+			{at: "2025-12-30T10:33:00Z", source: "kms", name: "ScheduleKeyDeletion", keyID: "0987dcba-09fe-87dc-65ba-ab0987654321"},
+		})
+		want := []string{"contain kms:CancelKeyDeletion " + key, "recover s3:DeleteObjects " + data}
+		if !slices.Equal(got, want) {
+			t.Errorf("timeline rows\n  %q\nwant\n  %q", got, want)
+		}
+	})
 }

@@ -79,7 +79,10 @@ func sampleRun(t *testing.T, sim recording.Simulation) (stateFile, started strin
 
 // detectedAt is when the sample incident's simulations that are incidents
 // of their own were detected (samplelogs); the others at 10:45 on its day.
-var detectedAt = map[string]string{"s3_exfiltration": samplelogs.S3DetectedAt.Format(time.RFC3339)}
+var detectedAt = map[string]string{
+	"s3_exfiltration": samplelogs.S3DetectedAt.Format(time.RFC3339),
+	"s3_ransomware":   samplelogs.RansomDetectedAt.Format(time.RFC3339),
+}
 
 // resources are what each simulation's state file records before its
 // first step: the state files the timeline reads are checked whole.
@@ -87,6 +90,8 @@ var resources = map[string]map[string]any{
 	"credential_exposure": {"iam_user": nil, "attached_policy_arns": []string{}, "access_key_ids": []string{}, "s3_bucket": nil, "s3_object_keys": []string{}},
 	"crypto_mining":       {"instance_ids": []string{}},
 	"s3_exfiltration":     {"data_bucket": nil, "access_logging": nil, "s3_bucket": nil},
+	"s3_ransomware": {"data_bucket": nil, "kms_key_id": nil, "encrypted_prefix": nil, "delete_markers": []string{},
+		"ransom_note_key": nil},
 }
 
 func writeFile(t *testing.T, name, content string) string {
