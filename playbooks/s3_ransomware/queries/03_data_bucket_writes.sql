@@ -1,6 +1,6 @@
--- S3 ransomware, step 3: who wrote, copied and deleted in the data bucket
--- (S3 data events), one row per principal, key, address, call and top
--- folder. Copies into a new folder, then a DeleteObjects of the records and
+-- S3 ransomware, step 3: which IAM users' keys wrote, copied and deleted in
+-- the data bucket (S3 data events; the responders' role sessions left out),
+-- one row per user, key, address, call and top folder. Copies into a new folder, then a DeleteObjects of the records and
 -- a note at the top of the bucket is the ransomware: the folder holds the
 -- encrypted copies, the delete markers hide the records, whose earlier
 -- versions remain in a versioned bucket. CloudTrail does not list the keys
@@ -21,5 +21,6 @@ WHERE date_partition >= '2025/12/30'
   AND eventsource = 's3.amazonaws.com'
   AND eventname IN ('PutObject', 'CopyObject', 'DeleteObject', 'DeleteObjects', 'CompleteMultipartUpload', 'RestoreObject')
   AND json_extract_scalar(requestparameters, '$.bucketName') = 'ir-workshop-data-111122223333-us-east-1'
+  AND useridentity.type = 'IAMUser'
 GROUP BY 1, 2, 3, 4, 5
 ORDER BY first_seen
