@@ -28,10 +28,11 @@ source "$script_dir/lib/common.sh"
 
 readonly prog="${0##*/}"
 readonly utc_time='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$'
-# The placeholders of the timeline queries: the day and the time the
-# incident began.
-readonly day_placeholder=2026/01/01
-readonly start_placeholder=2026-01-01T09:00:00Z
+# The placeholders of the timeline queries: the example day and time the
+# incident began, each query's own (the S3 playbooks' sample incidents
+# began on other days), in its date_partition and eventtime lower bounds.
+readonly day_placeholder="(date_partition >= ')[0-9]{4}/[0-9]{2}/[0-9]{2}'"
+readonly start_placeholder="(eventtime >= ')[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'"
 # Polls of the Athena query, two seconds apart: five minutes.
 readonly poll_attempts=150
 
@@ -101,7 +102,7 @@ require_tools jq
 # The state file: state_load checks the JSON, run ID, region and account.
 simulation="$(jq -r '.simulation // "" | strings' "$state_file" 2>/dev/null || true)"
 case "$simulation" in
-  credential-exposure | crypto-mining | s3-exfiltration) state_load "$state_file" "$simulation" ;;
+  credential-exposure | crypto-mining | s3-exfiltration | s3-ransomware) state_load "$state_file" "$simulation" ;;
   *)
     if [[ -e "$state_file" ]] && jq -e 'type == "object"' "$state_file" >/dev/null 2>&1; then
       die "state file $state_file names no simulation this script knows (simulation: '$simulation')"
@@ -137,8 +138,8 @@ else
   if [[ ! -f "$query_file" ]]; then
     die "no timeline query: $query_file does not exist"
   fi
-  sql="$(sed -e "s|$day_placeholder|${started:0:4}/${started:5:2}/${started:8:2}|g" \
-    -e "s|$start_placeholder|$started|g" "$query_file")"
+  sql="$(sed -E -e "s#$day_placeholder#\\1${started:0:4}/${started:5:2}/${started:8:2}'#g" \
+    -e "s#$start_placeholder#\\1$started'#g" "$query_file")"
   aws_args=(--profile "$profile" --region "$region" --output text)
   log "running ${query_file##*/} in Athena workgroup $workgroup ($region) as profile $profile"
   id="$(aws athena start-query-execution "${aws_args[@]}" --work-group "$workgroup" \

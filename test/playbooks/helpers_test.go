@@ -9,7 +9,7 @@ import (
 )
 
 // Playbooks that must exist, in the order playbooks/README.md lists them.
-var wantPlaybooks = []string{"credential_exposure", "crypto_mining", "s3_exfiltration", "template"}
+var wantPlaybooks = []string{"credential_exposure", "crypto_mining", "s3_exfiltration", "s3_ransomware", "template"}
 
 // querySets are the folders that playbook.List finds besides the playbooks:
 // queries with a README that shows them, without the incident skeleton.

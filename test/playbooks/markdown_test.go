@@ -350,3 +350,31 @@ func sectionLines(md playbook.Markdown, section string) (from, to int) {
 	}
 	return from, to
 }
+
+// TestEachFindingTypeOpensOnePlaybook: no GuardDuty finding type, or family
+// of types, is listed by two playbooks' "What opens this playbook": each
+// playbook's alert rule would route the finding, and one finding would page
+// the responder twice, into two playbooks.
+func TestEachFindingTypeOpensOnePlaybook(t *testing.T) {
+	triggers, err := playbook.Triggers(repoRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	covers := func(listed, typ string) bool {
+		if family, ok := strings.CutSuffix(listed, "*"); ok {
+			return strings.HasPrefix(strings.TrimSuffix(typ, "*"), family)
+		}
+		return listed == typ
+	}
+	for i, a := range triggers {
+		for _, b := range triggers[i+1:] {
+			for _, x := range a.FindingTypes {
+				for _, y := range b.FindingTypes {
+					if covers(x, y) || covers(y, x) {
+						t.Errorf("%s lists %s and %s lists %s: a finding of that type would open both", a.Path, x, b.Path, y)
+					}
+				}
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -79,7 +80,10 @@ func sampleRun(t *testing.T, sim recording.Simulation) (stateFile, started strin
 
 // detectedAt is when the sample incident's simulations that are incidents
 // of their own were detected (samplelogs); the others at 10:45 on its day.
-var detectedAt = map[string]string{"s3_exfiltration": samplelogs.S3DetectedAt.Format(time.RFC3339)}
+var detectedAt = map[string]string{
+	"s3_exfiltration": samplelogs.S3DetectedAt.Format(time.RFC3339),
+	"s3_ransomware":   samplelogs.RansomDetectedAt.Format(time.RFC3339),
+}
 
 // resources are what each simulation's state file records before its
 // first step: the state files the timeline reads are checked whole.
@@ -87,6 +91,8 @@ var resources = map[string]map[string]any{
 	"credential_exposure": {"iam_user": nil, "attached_policy_arns": []string{}, "access_key_ids": []string{}, "s3_bucket": nil, "s3_object_keys": []string{}},
 	"crypto_mining":       {"instance_ids": []string{}},
 	"s3_exfiltration":     {"data_bucket": nil, "access_logging": nil, "s3_bucket": nil},
+	"s3_ransomware": {"data_bucket": nil, "kms_key_id": nil, "encrypted_prefix": nil, "delete_markers": []string{},
+		"ransom_note_key": nil},
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -230,7 +236,16 @@ esac
 // the saved result does. Whether Athena itself accepts the query, the
 // rehearsal's DuckDB check and the named query's deployment stand for.
 func TestTimelineRunsThePlaybooksQueryInAthena(t *testing.T) {
-	sim := recording.Simulations[0]
+	for _, sim := range recording.Simulations {
+		t.Run(sim.Name, func(t *testing.T) { timelineThroughAthena(t, sim) })
+	}
+}
+
+func timelineThroughAthena(t *testing.T, sim recording.Simulation) {
+	// A run on another day than every query's example day and start, so
+	// that the replacement shows.
+	parts := strings.Split(sim.RunID, "-")
+	sim.RunID = parts[0] + "-20260315-101112-" + parts[3]
 	state, started := sampleRun(t, sim)
 	table, saved := shownTimeline(t, sim.Name)
 	rows := []any{}
@@ -255,11 +270,12 @@ func TestTimelineRunsThePlaybooksQueryInAthena(t *testing.T) {
 		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"CALLS=" + calls, "RESULT_JSON=" + writeFile(t, "result.json", string(result)),
 	}
-	viaAthena, stderr, code := runTimelineWith(t, env, "-s", state, "-d", "2026-01-01T10:45:00Z")
+	const detected = "2026-03-15T11:00:00Z"
+	viaAthena, stderr, code := runTimelineWith(t, env, "-s", state, "-d", detected)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	fromFile, _, _ := runTimeline(t, "-s", state, "-t", saved, "-d", "2026-01-01T10:45:00Z")
+	fromFile, _, _ := runTimeline(t, "-s", state, "-t", saved, "-d", detected)
 	if viaAthena != fromFile {
 		t.Errorf("through Athena:\n%s\nfrom the saved result:\n%s", viaAthena, fromFile)
 	}
@@ -284,14 +300,19 @@ func TestTimelineRunsThePlaybooksQueryInAthena(t *testing.T) {
 	}
 	sql := arg(start, "--query-string")
 	day := strings.ReplaceAll(started[:10], "-", "/")
+	// The query's own example day and start, replaced by the run's: the
+	// sample's run starts at another time than any query's example start.
 	if !strings.Contains(sql, "date_partition >= '"+day+"'") || !strings.Contains(sql, "eventtime >= '"+started+"'") ||
-		strings.Contains(sql, "2026-01-01T09:00:00Z") {
+		exampleStart.MatchString(strings.ReplaceAll(sql, "'"+started+"'", "")) {
 		t.Errorf("the query sent does not start at the run's day %s and time %s:\n%s", day, started, sql)
 	}
 	if arg(lines[1], "--query-execution-id") != "query-1" || arg(lines[2], "--query-execution-id") != "query-1" {
 		t.Errorf("the state and results calls are not for the query started: %q", lines[1:])
 	}
 }
+
+// exampleStart finds a start time left in a timeline query.
+var exampleStart = regexp.MustCompile(`eventtime >= '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z'`)
 
 // TestTimelineWithoutDetectionSaysHowToGiveIt: without -d, the time to
 // detect is not made up.

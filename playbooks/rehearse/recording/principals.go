@@ -26,7 +26,8 @@ type Simulation struct {
 
 // Simulations are the simulations of the sample incident: the credential
 // exposure and the crypto mining, in the order they happen, then the S3
-// exfiltration, an incident of its own the day before.
+// exfiltration, an incident of its own the day before, and the S3
+// ransomware, an incident of its own two days before.
 var Simulations = []Simulation{
 	{
 		Name:    "credential_exposure",
@@ -52,7 +53,19 @@ var Simulations = []Simulation{
 		Profile: "s3_exfiltration",
 		RunID:   "se-20251231-083012-4b8e21c9",
 	},
+	{
+		Name:    "s3_ransomware",
+		Script:  "simulate-s3-ransomware.sh",
+		Key:     Principal{Name: "ingest", AccessKeyID: "AKIAINGESTKEYEXAMPLE"},
+		User:    "ingest",
+		Profile: "s3_ransomware",
+		RunID:   "sr-20251230-071503-7f3a9c2e",
+	},
 }
+
+// KMSKeyID is the documented example KMS key ID that the fixtures show in
+// place of the key a run creates.
+const KMSKeyID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
 // MotoAccount is the account ID that moto gives everything; the fixture
 // shows the workshop's placeholder account instead.

@@ -110,11 +110,15 @@ func TestSimulationCallsMatchRecordings(t *testing.T) {
 			if runID == "" {
 				t.Fatalf("no call of scripts/%s carries app/ir-workshop-RUN_ID in its User-Agent", sim.Script)
 			}
+			replace := map[string]string{MotoAccount: Account, runID: sim.RunID}
+			for _, id := range runKMSKeys(t, s, admin, runID) {
+				replace[id] = KMSKeyID
+			}
 			got := Scrub(calls, ScrubOptions{
 				Simulation: sim.Name,
 				Keys:       map[string]Principal{keys[sim.Name]: sim.Key},
 				Secrets:    secrets,
-				Replace:    map[string]string{MotoAccount: Account, runID: sim.RunID},
+				Replace:    replace,
 				IDs:        resourceOrder(t, s, admin, runID),
 			})
 			requireNoSecret(t, got, secrets)
@@ -246,6 +250,31 @@ func resourceOrder(t *testing.T, s *moto.Server, env []string, runID string) []s
 		for _, in := range r.Instances {
 			ids = append(ids, in.InstanceId)
 		}
+	}
+	return ids
+}
+
+// runKMSKeys lists the KMS keys that carry the run's tag: the fixture shows
+// the documented example key ID in place of each (a run creates at most
+// one).
+func runKMSKeys(t *testing.T, s *moto.Server, env []string, runID string) []string {
+	t.Helper()
+	var keys struct{ Keys []struct{ KeyId string } }
+	s.MustAWSJSON(t, env, &keys, "kms", "list-keys")
+	var ids []string
+	for _, k := range keys.Keys {
+		var tags struct {
+			Tags []struct{ TagKey, TagValue string }
+		}
+		s.MustAWSJSON(t, env, &tags, "kms", "list-resource-tags", "--key-id", k.KeyId)
+		for _, tag := range tags.Tags {
+			if tag.TagKey == "ir-workshop:simulation-run" && tag.TagValue == runID {
+				ids = append(ids, k.KeyId)
+			}
+		}
+	}
+	if len(ids) > 1 {
+		t.Fatalf("%d KMS keys carry run %s's tag, want at most one", len(ids), runID)
 	}
 	return ids
 }

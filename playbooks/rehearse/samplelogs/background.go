@@ -135,6 +135,9 @@ func (g *generator) background(r *rand.Rand, runs []simRun, instances []launched
 	var made []madeUser // what the intruder made, for eradication
 	var staged []stagedObject
 	for _, run := range runs {
+		if !sharedStream[run.sim.Name] {
+			continue // an incident of its own, with its own response
+		}
 		n := 0
 		for _, c := range run.calls {
 			switch c.Op() {

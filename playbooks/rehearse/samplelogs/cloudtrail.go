@@ -202,6 +202,7 @@ func (g *generator) cloudTrail(runs []simRun) ([]*record, []launched, error) {
 	}
 	recs = append(recs, g.background(r, runs, instances)...)
 	recs = append(recs, g.s3Exfiltration(runs)...)
+	recs = append(recs, g.s3Ransomware(runs)...)
 	recs = append(recs, g.people(g.rng("cloudtrail-people"))...)
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].time.Before(recs[j].time) })
 	for _, rec := range recs {
@@ -239,6 +240,8 @@ func (g *generator) replay(r *rand.Rand, run simRun) ([]*record, []launched, err
 		ip = cryptoMiningIP
 	case "s3_exfiltration":
 		ip = s3ExfiltrationIP
+	case "s3_ransomware":
+		ip = s3RansomwareIP
 	}
 	created := map[string]string{} // principal created-N → user name
 	n := 0
@@ -309,6 +312,9 @@ func (g *generator) replay(r *rand.Rand, run simRun) ([]*record, []launched, err
 			// The policy would make objects public, and the data bucket's
 			// Block Public Access (BlockPublicPolicy) refuses it.
 			rec.ErrorCode, rec.ErrorMessage = "AccessDenied", "Access Denied"
+		}
+		if run.sim.Name == "s3_ransomware" {
+			ransomDetails(rec, c)
 		}
 		recs = append(recs, rec)
 		if c.Op() == "ec2:RunInstances" {

@@ -36,6 +36,14 @@
 // exfiltration playbook (detected at 10:45, contained at 11:45, eradicated
 // at 13:15, recovered at 14:45; see s3incident.go).
 //
+// The S3 ransomware simulation is an incident of its own two days before,
+// at 07:15 on 2025-12-30, with the key AKIAINGESTKEYEXAMPLE of user ingest
+// from 198.51.100.201 and the intruder's KMS key
+// 1234abcd-12ab-34cd-56ef-1234567890ab; the ingest job writes a record from
+// its usual address before the run and after recovery, and the response
+// follows the S3 ransomware playbook (detected at 08:40, contained at
+// 09:30, recovered at 10:30, eradicated at 11:30; see s3ransomware.go).
+//
 // Output is a function of the seed and the recorded calls only: the same
 // input writes the same bytes.
 package samplelogs
@@ -94,6 +102,7 @@ const (
 	credentialExposureIP = "198.51.100.23"
 	cryptoMiningIP       = "198.51.100.77"
 	s3ExfiltrationIP     = "198.51.100.140"
+	s3RansomwareIP       = "198.51.100.201"
 	integrationCIIP      = "192.0.2.10"
 	pipelineCIIP         = "192.0.2.11"
 	analystIP            = "192.0.2.20"

@@ -7,6 +7,7 @@
 -- 2025-12-31T08:30:12Z with the time (UTC) it began (the state file's
 -- started_at, or the first call of step 1), reporting with the key's user,
 -- and the bucket names with the data bucket and the staging bucket prefix.
+-- Of the data bucket, only its logging and its policy are this response's.
 WITH response AS (
   SELECT
     eventtime,
@@ -56,7 +57,8 @@ FROM response
 WHERE role_name = 'SecurityBreakGlassRole'
   AND readonly = 'false'
   AND (
-    target IN ('reporting', 'AKIAREPORTINGEXAMPLE', 'ir-workshop/simulation/reporting', 'ir-workshop-data-111122223333-us-east-1')
-    OR target LIKE 'ir-exfil-%'
+    target IN ('reporting', 'AKIAREPORTINGEXAMPLE', 'ir-workshop/simulation/reporting')
+    OR target LIKE 'ir-exfil-%' AND eventname <> 'PutBucketLogging'
+    OR target = 'ir-workshop-data-111122223333-us-east-1' AND eventname IN ('PutBucketLogging', 'PutBucketPolicy')
   )
 ORDER BY eventtime, action
