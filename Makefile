@@ -15,7 +15,7 @@ TEMPLATES := $(addprefix cdk.out/,$(addsuffix .yaml,$(STACKS)))
 SHELL_SCRIPTS = .ci/run $(wildcard scripts/*.sh scripts/lib/*.sh)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup tools synth app test checks vet staticcheck unit drift lint-templates lint-shell lint-markdown bench bench-synth bench-test deploy diff destroy check-stack clean
+.PHONY: help setup tools synth app test checks vet staticcheck unit unit-first unit-rest drift lint-templates lint-shell lint-markdown bench bench-synth bench-test deploy diff destroy check-stack clean
 
 help:
 	@echo "make synth    install what is missing, then write $(TEMPLATES)"
@@ -93,8 +93,19 @@ TEST_TIMEOUT := 85m
 # cdk-nag's checks still run in every synthesis. bench-test runs the tests
 # the same way.
 TEST_ENV := CDK_VALIDATION=false
-unit:
-	$(TEST_ENV) go test -count=1 -timeout $(TEST_TIMEOUT) ./...
+GO_TEST := $(TEST_ENV) go test -count=1 -timeout $(TEST_TIMEOUT)
+
+## unit: go test of every package, in two go tests that make -j (as make
+## test) runs side by side: go test runs a few packages at a time in the
+## order of their paths, which started the longest, test/simulation, last.
+UNIT_FIRST := ./test/simulation
+unit: unit-first unit-rest
+
+unit-first:
+	$(GO_TEST) $(UNIT_FIRST)
+
+unit-rest:
+	$(GO_TEST) $$(go list ./... | grep -v $(foreach p,$(UNIT_FIRST),-e '/$(patsubst ./%,%,$(p))$$'))
 
 ## drift: the committed templates must equal a fresh synth through the CLI.
 drift: setup
