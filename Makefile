@@ -15,7 +15,7 @@ TEMPLATES := $(addprefix cdk.out/,$(addsuffix .yaml,$(STACKS)))
 SHELL_SCRIPTS = .ci/run $(wildcard scripts/*.sh scripts/lib/*.sh)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup tools synth app test vet staticcheck unit drift lint-templates lint-shell lint-markdown bench bench-synth bench-test deploy diff destroy check-stack clean
+.PHONY: help setup tools synth app test checks vet staticcheck unit unit-first unit-rest drift lint-templates lint-shell lint-markdown bench bench-synth bench-test deploy diff destroy check-stack clean
 
 help:
 	@echo "make synth    install what is missing, then write $(TEMPLATES)"
@@ -59,7 +59,18 @@ app:
 	go mod download
 	go build -o .build/workshop .
 
-test: setup tools vet staticcheck unit drift lint-templates lint-shell lint-markdown
+## test: the unit tests (the longest step) and, beside them, the checks that
+## do not need their results, at a lower CPU priority so that the tests keep
+## their pace and the checks use what the tests leave idle. -O prints each
+## step's output in one piece when the step ends; -k runs every step even
+## when one fails, and make test then fails, each failed step with its own
+## message and make's "*** [step] Error" line.
+CHECKS := vet staticcheck drift lint-templates lint-shell lint-markdown
+test: setup tools
+	@$(MAKE) -k -j8 -O unit checks
+
+checks:
+	@nice -n 10 $(MAKE) -k -O $(CHECKS)
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -82,8 +93,19 @@ TEST_TIMEOUT := 85m
 # cdk-nag's checks still run in every synthesis. bench-test runs the tests
 # the same way.
 TEST_ENV := CDK_VALIDATION=false
-unit:
-	$(TEST_ENV) go test -count=1 -timeout $(TEST_TIMEOUT) ./...
+GO_TEST := $(TEST_ENV) go test -count=1 -timeout $(TEST_TIMEOUT)
+
+## unit: go test of every package, in two go tests that make -j (as make
+## test) runs side by side: go test runs a few packages at a time in the
+## order of their paths, which started the longest, test/simulation, last.
+UNIT_FIRST := ./test/simulation
+unit: unit-first unit-rest
+
+unit-first:
+	$(GO_TEST) $(UNIT_FIRST)
+
+unit-rest:
+	$(GO_TEST) $$(go list ./... | grep -v $(foreach p,$(UNIT_FIRST),-e '/$(patsubst ./%,%,$(p))$$'))
 
 ## drift: the committed templates must equal a fresh synth through the CLI.
 drift: setup
