@@ -28,16 +28,8 @@ var days = []time.Time{mustTime("2025-12-31T00:00:00Z"), mustTime("2026-01-01T00
 
 // background makes the benign CloudTrail records and the response's.
 func (g *generator) background(r *rand.Rand, runs []simRun, instances []launched) []*record {
-	var recs []*record
-	add := func(t time.Time, who identity, source, name string, params, resp any, ip, agent string) *record {
-		rec := &record{
-			time: t, UserIdentity: who, EventSource: source, EventName: name, AWSRegion: Region,
-			SourceIPAddress: ip, UserAgent: agent, RequestParameters: params, ResponseElements: resp,
-			ReadOnly: readOnly(name),
-		}
-		recs = append(recs, rec)
-		return rec
-	}
+	var recs records
+	add := recs.add
 	at := func(day time.Time, hhmm string, sec int) time.Time {
 		d, _ := time.ParseDuration(hhmm[:2] + "h" + hhmm[3:] + "m")
 		return day.Add(d + time.Duration(sec)*time.Second)

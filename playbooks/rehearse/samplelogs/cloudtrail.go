@@ -16,6 +16,34 @@ import (
 	"github.com/ir-workshop/incident-response-playbooks/playbooks/rehearse/recording"
 )
 
+// records collects the CloudTrail records a part of the sample makes.
+type records []*record
+
+// add appends the record of a call and returns it, for the caller to set
+// what else the call's record holds.
+func (rs *records) add(t time.Time, who identity, source, name string, params, resp any, ip, agent string) *record {
+	rec := &record{
+		time: t, UserIdentity: who, EventSource: source, EventName: name, AWSRegion: Region,
+		SourceIPAddress: ip, UserAgent: agent, RequestParameters: params, ResponseElements: resp,
+		ReadOnly: readOnly(name),
+	}
+	*rs = append(*rs, rec)
+	return rec
+}
+
+// s3Params are the request parameters CloudTrail records for an S3 call on
+// bucket (and key, when there is one), with more besides.
+func s3Params(bucket, key string, more map[string]any) map[string]any {
+	m := map[string]any{"bucketName": bucket, "Host": bucket + ".s3.amazonaws.com"}
+	if key != "" {
+		m["key"] = key
+	}
+	for k, v := range more {
+		m[k] = v
+	}
+	return m
+}
+
 // record is one CloudTrail record, with the fields in the order CloudTrail
 // writes them (see "CloudTrail record contents" in the CloudTrail user
 // guide).

@@ -55,26 +55,8 @@ func (g *generator) s3Exfiltration(runs []simRun) []*record {
 			staging = bucket
 		}
 	}
-	var recs []*record
-	add := func(t time.Time, who identity, source, name string, params, resp any, ip, agent string) *record {
-		rec := &record{
-			time: t, UserIdentity: who, EventSource: source, EventName: name, AWSRegion: Region,
-			SourceIPAddress: ip, UserAgent: agent, RequestParameters: params, ResponseElements: resp,
-			ReadOnly: readOnly(name),
-		}
-		recs = append(recs, rec)
-		return rec
-	}
-	s3Params := func(bucket, key string, more map[string]any) map[string]any {
-		m := map[string]any{"bucketName": bucket, "Host": bucket + ".s3.amazonaws.com"}
-		if key != "" {
-			m["key"] = key
-		}
-		for k, v := range more {
-			m[k] = v
-		}
-		return m
-	}
+	var recs records
+	add := recs.add
 
 	// The reporting job, twice a day from its usual address, with the key
 	// of the moment: none between containment and recovery.

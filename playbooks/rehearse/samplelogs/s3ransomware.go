@@ -125,26 +125,8 @@ func (g *generator) s3Ransomware(runs []simRun) []*record {
 			copies, _, _ = strings.Cut(key, "/")
 		}
 	}
-	var recs []*record
-	add := func(t time.Time, who identity, source, name string, params, resp any, ip, agent string) *record {
-		rec := &record{
-			time: t, UserIdentity: who, EventSource: source, EventName: name, AWSRegion: Region,
-			SourceIPAddress: ip, UserAgent: agent, RequestParameters: params, ResponseElements: resp,
-			ReadOnly: readOnly(name),
-		}
-		recs = append(recs, rec)
-		return rec
-	}
-	s3Params := func(bucket, key string, more map[string]any) map[string]any {
-		m := map[string]any{"bucketName": bucket, "Host": bucket + ".s3.amazonaws.com"}
-		if key != "" {
-			m["key"] = key
-		}
-		for k, v := range more {
-			m[k] = v
-		}
-		return m
-	}
+	var recs records
+	add := recs.add
 
 	// The ingest job, from its usual address: before the run with its key,
 	// after recovery with the new one.
