@@ -58,7 +58,7 @@ synth:
 ## another), and skips what only the tests need (DuckDB's libraries for five
 ## platforms, staticcheck): 5 s instead of 18 s, and 0.4 GB instead of 1.4 GB
 ## unpacked. make setup downloads every module.
-## TestMakefileDownloadsWhatTheAppBuilds (constructs/internal/appmodules)
+## TestMakefileDownloadsWhatTheAppBuilds (test/makefile_test.go)
 ## keeps the list equal to what `go list -deps` reports.
 APP_MODULES := \
   github.com/Masterminds/semver/v3 \
