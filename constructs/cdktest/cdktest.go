@@ -17,7 +17,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/projectnode"
+	"github.com/ir-workshop/incident-response-playbooks/internal/projectnode"
 )
 
 // root is the project root as seen from a construct package's folder,

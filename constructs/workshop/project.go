@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ir-workshop/incident-response-playbooks/constructs/internal/projectnode"
+	"github.com/ir-workshop/incident-response-playbooks/internal/projectnode"
 )
 
 // UseProjectNode makes this process run jsii on the Node.js that the project
