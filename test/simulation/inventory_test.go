@@ -56,15 +56,13 @@ func ownerOf(line string) string {
 
 // takeInventory reads the inventory with the responder's credentials, its
 // reads side by side. It reads IAM, S3 and KMS through the AWS SDK for Go
-// (moto.SDKConfig): an inventory is some twenty reads, taken at the start
+// (the workshop's clients): an inventory is some twenty reads, taken at the start
 // and end of every test, which through the AWS CLI cost more CPU than any
 // other reads the tests make.
 func takeInventory(t *testing.T, w *workshop) inventory {
 	t.Helper()
 	ctx := context.Background()
-	cfg := w.s.SDKConfig(t, w.env)
-	iamc, kmsc := iam.NewFromConfig(cfg), kms.NewFromConfig(cfg)
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	iamc, s3c, kmsc := w.iam, w.s3, w.kms
 	var (
 		mu    sync.Mutex
 		lines []string
