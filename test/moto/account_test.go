@@ -1,15 +1,20 @@
 package moto
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
 // TestAccountsOfASharedServerAreApart pins down what the packages that
 // share one server rely on: each NewAccount is an account of its own with
 // an administrator, what one account makes the others do not see, and the
-// server still checks every key and policy.
+// server still checks every key and policy, for the AWS CLI and for the SDK
+// configuration of an environment (SDKConfig) alike.
 func TestAccountsOfASharedServerAreApart(t *testing.T) {
 	shared := NewShared(Options{NoAuthActionCount: AdminSetupCalls})
 	defer shared.Close()
@@ -54,5 +59,22 @@ func TestAccountsOfASharedServerAreApart(t *testing.T) {
 	}
 	if _, err := s.AWS(t, s.Env("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), "sts", "get-caller-identity"); err == nil || !strings.Contains(err.Error(), "InvalidClientTokenId") {
 		t.Errorf("a key moto never issued: error %v, want InvalidClientTokenId", err)
+	}
+
+	// The SDK signs as the environment: it sees its account's users only,
+	// and is refused what the key's user may not do.
+	ctx := context.Background()
+	for _, c := range []struct {
+		account string
+		env     []string
+		found   bool
+	}{{ids[1], a, true}, {ids[2], b, false}} {
+		user, err := iam.NewFromConfig(s.SDKConfig(t, c.env)).GetUser(ctx, &iam.GetUserInput{UserName: aws.String("only-in-a")})
+		if found := err == nil && aws.ToString(user.User.UserName) == "only-in-a"; found != c.found {
+			t.Errorf("the SDK in account %s reading user only-in-a: error %v, want it found %t", c.account, err, c.found)
+		}
+	}
+	if _, err := iam.NewFromConfig(s.SDKConfig(t, limited)).ListUsers(ctx, &iam.ListUsersInput{}); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("the SDK as a user allowed only s3:ListAllMyBuckets listing users: error %v, want AccessDenied", err)
 	}
 }

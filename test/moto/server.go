@@ -1,12 +1,13 @@
 // Package moto runs a local moto_server (https://github.com/getmoto/moto) for
-// tests that need AWS APIs to answer, drives it with the AWS CLI, and deploys
-// the project's CloudFormation templates into it.
+// tests that need AWS APIs to answer, drives it with the AWS CLI (and, for
+// reads that only gather facts to check, the AWS SDK for Go: sdk.go), and
+// deploys the project's CloudFormation templates into it.
 //
 // Everything here talks only to 127.0.0.1: the server listens on a loopback
 // port, and the environments that Env builds point the AWS CLI at that port
 // (AWS_ENDPOINT_URL, which AWS CLI v1 with botocore 1.31 or later and v2
 // honour for every service), with configuration files in a temporary
-// directory instead of ~/.aws.
+// directory instead of ~/.aws; SDKConfig points the SDK at the same port.
 //
 // It needs moto_server (pip install 'moto[server]') and the AWS CLI on PATH.
 package moto

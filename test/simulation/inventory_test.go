@@ -1,18 +1,27 @@
 package simulation
 
 import (
-	"encoding/base64"
+	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/ir-workshop/incident-response-playbooks/test/moto"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
 // An inventory is what the account holds of every kind of resource that the
@@ -46,10 +55,14 @@ func ownerOf(line string) string {
 }
 
 // takeInventory reads the inventory with the responder's credentials, its
-// AWS CLI calls side by side.
+// reads side by side. It reads IAM, S3 and KMS through the AWS SDK for Go
+// (the workshop's clients): an inventory is some twenty reads, taken at the start
+// and end of every test, which through the AWS CLI cost more CPU than any
+// other reads the tests make.
 func takeInventory(t *testing.T, w *workshop) inventory {
 	t.Helper()
-	s, env := w.s, w.env
+	ctx := context.Background()
+	iamc, s3c, kmsc := w.iam, w.s3, w.kms
 	var (
 		mu    sync.Mutex
 		lines []string
@@ -59,18 +72,20 @@ func takeInventory(t *testing.T, w *workshop) inventory {
 		defer mu.Unlock()
 		lines = append(lines, fmt.Sprintf(format, args...))
 	}
-	// awsJSON is MustAWSJSON for these goroutines, which may not stop the
-	// test.
+	// failed reports err, if any, for these goroutines, which may not stop
+	// the test.
+	failed := func(err error) bool {
+		if err != nil {
+			t.Errorf("inventory: %v", err)
+		}
+		return err != nil
+	}
 	awsJSON := func(v any, args ...string) bool {
-		out, err := s.AWS(t, env, args...)
+		out, err := w.s.AWS(t, w.env, args...)
 		if err == nil {
 			err = json.Unmarshal([]byte(out), v)
 		}
-		if err != nil {
-			t.Errorf("inventory: %v", err)
-			return false
-		}
-		return true
+		return !failed(err)
 	}
 	var wg sync.WaitGroup
 	gather := func(f func()) {
@@ -82,35 +97,39 @@ func takeInventory(t *testing.T, w *workshop) inventory {
 	}
 
 	gather(func() {
-		var details struct {
-			UserDetailList []struct {
-				UserName                string
-				Tags                    []tag
-				UserPolicyList          []struct{ PolicyName string }
-				AttachedManagedPolicies []struct{ PolicyArn string }
+		pages := iam.NewGetAccountAuthorizationDetailsPaginator(iamc, &iam.GetAccountAuthorizationDetailsInput{
+			Filter: []iamtypes.EntityType{iamtypes.EntityTypeUser},
+		})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if failed(err) {
+				return
 			}
-		}
-		if !awsJSON(&details, "iam", "get-account-authorization-details", "--filter", "User") {
-			return
-		}
-		for _, u := range details.UserDetailList {
-			add("iam user %s tags %v inline %v attached %v", u.UserName, sortedTags(u.Tags), u.UserPolicyList, u.AttachedManagedPolicies)
+			for _, u := range page.UserDetailList {
+				var tags, inline, attached []string
+				for _, tg := range u.Tags {
+					tags = append(tags, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+				}
+				slices.Sort(tags)
+				for _, p := range u.UserPolicyList {
+					inline = append(inline, aws.ToString(p.PolicyName))
+				}
+				for _, p := range u.AttachedManagedPolicies {
+					attached = append(attached, aws.ToString(p.PolicyArn))
+				}
+				add("iam user %s tags %v inline %v attached %v", aws.ToString(u.UserName), tags, inline, attached)
+			}
 		}
 	})
 	gather(func() {
 		// The credential report (generated in newWorkshop) has each user's
 		// access keys: active or not, and when each was made. Its last-used
 		// columns change with every call and are left out.
-		var report struct{ Content string }
-		if !awsJSON(&report, "iam", "get-credential-report") {
+		report, err := iamc.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+		if failed(err) {
 			return
 		}
-		raw, err := base64.StdEncoding.DecodeString(report.Content)
-		if err != nil {
-			t.Errorf("credential report: %v", err)
-			return
-		}
-		rows, err := csv.NewReader(strings.NewReader(string(raw))).ReadAll()
+		rows, err := csv.NewReader(bytes.NewReader(report.Content)).ReadAll()
 		if err != nil || len(rows) == 0 {
 			t.Errorf("credential report: %v (%d rows)", err, len(rows))
 			return
@@ -126,97 +145,108 @@ func takeInventory(t *testing.T, w *workshop) inventory {
 		}
 	})
 	gather(func() {
-		var buckets struct{ Buckets []struct{ Name string } }
-		if !awsJSON(&buckets, "s3api", "list-buckets") {
-			return
+		var names []string
+		pages := s3.NewListBucketsPaginator(s3c, &s3.ListBucketsInput{})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if failed(err) {
+				return
+			}
+			for _, b := range page.Buckets {
+				names = append(names, aws.ToString(b.Name))
+			}
 		}
 		var bw sync.WaitGroup
-		for _, b := range buckets.Buckets {
+		for _, name := range names {
 			bw.Add(1)
 			go func() {
 				defer bw.Done()
-				var versions struct {
-					Versions, DeleteMarkers []struct {
-						Key, VersionId string
-						IsLatest       bool
+				var versions []s3types.ObjectVersion
+				var markers []s3types.DeleteMarkerEntry
+				pages := s3.NewListObjectVersionsPaginator(s3c, &s3.ListObjectVersionsInput{Bucket: aws.String(name)})
+				for pages.HasMorePages() {
+					page, err := pages.NextPage(ctx)
+					if errorCode(err) == "NoSuchBucket" {
+						return // deleted since list-buckets, by a case running side by side
 					}
+					if failed(err) {
+						return
+					}
+					versions = append(versions, page.Versions...)
+					markers = append(markers, page.DeleteMarkers...)
 				}
-				out, err := s.AWS(t, env, "s3api", "list-object-versions", "--bucket", b.Name)
-				if err != nil && strings.Contains(err.Error(), "NoSuchBucket") {
-					return // deleted since list-buckets, by a case running side by side
-				}
-				if err == nil {
-					err = json.Unmarshal([]byte(out), &versions)
-				}
-				if err != nil {
-					t.Errorf("inventory: %v", err)
-					return
-				}
-				add("s3 bucket %s", b.Name)
-				if strings.HasPrefix(b.Name, dataBucketPrefix) {
+				add("s3 bucket %s", name)
+				if strings.HasPrefix(name, dataBucketPrefix) {
 					// What the S3 simulations change and their undo puts
 					// back.
-					for _, what := range []string{"get-bucket-logging", "get-bucket-policy"} {
-						out, err := s.AWS(t, env, "s3api", what, "--bucket", b.Name)
-						if err != nil && !strings.Contains(err.Error(), "NoSuchBucketPolicy") {
-							t.Errorf("inventory: %v", err)
-						}
-						add("s3 bucket %s %s %s", b.Name, what, strings.Join(strings.Fields(out), ""))
+					logging, err := s3c.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String(name)})
+					if !failed(err) {
+						b, err := json.Marshal(logging.LoggingEnabled)
+						failed(err)
+						add("s3 bucket %s logging %s", name, b)
 					}
+					policy, err := s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(name)})
+					text := ""
+					if errorCode(err) != "NoSuchBucketPolicy" && !failed(err) {
+						text = strings.Join(strings.Fields(aws.ToString(policy.Policy)), "")
+					}
+					add("s3 bucket %s policy %s", name, text)
 				}
-				if strings.HasPrefix(b.Name, dataAccessLogsBucketPrefix) {
+				if strings.HasPrefix(name, dataAccessLogsBucketPrefix) {
 					// S3 (and moto) writes a log object for requests to
 					// the data bucket, the inventory's own among them: the
 					// logs grow by design, and belong to no run.
 					return
 				}
-				for _, v := range versions.Versions {
-					add("s3 object s3://%s/%s version %s latest %t", b.Name, v.Key, v.VersionId, v.IsLatest)
+				for _, v := range versions {
+					add("s3 object s3://%s/%s version %s latest %t", name, aws.ToString(v.Key), aws.ToString(v.VersionId), aws.ToBool(v.IsLatest))
 				}
-				for _, v := range versions.DeleteMarkers {
-					add("s3 delete marker s3://%s/%s version %s", b.Name, v.Key, v.VersionId)
+				for _, v := range markers {
+					add("s3 delete marker s3://%s/%s version %s", name, aws.ToString(v.Key), aws.ToString(v.VersionId))
 				}
 			}()
 		}
 		bw.Wait()
 	})
 	gather(func() {
-		var keys struct{ Keys []struct{ KeyId string } }
-		if !awsJSON(&keys, "kms", "list-keys") {
-			return
-		}
-		for _, k := range keys.Keys {
-			var key struct {
-				KeyMetadata struct{ KeyState, KeyManager, Description string }
-			}
-			var tags struct {
-				Tags []struct{ TagKey, TagValue string }
-			}
-			if !awsJSON(&tags, "kms", "list-resource-tags", "--key-id", k.KeyId) {
+		pages := kms.NewListKeysPaginator(kmsc, &kms.ListKeysInput{})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if failed(err) {
 				return
 			}
-			// moto 5.2 answers DescribeKey with HTTP 500 for a key that its
-			// CloudFormation made (it keeps the key policy as a dict, which
-			// its policy check cannot read): such a key's state is unknown.
-			out, err := s.AWS(t, moto.WithEnv(env, "AWS_MAX_ATTEMPTS=1"), "kms", "describe-key", "--key-id", k.KeyId)
-			switch {
-			case err != nil && strings.Contains(err.Error(), "(500)"):
-				key.KeyMetadata.KeyState, err = "unknown-to-moto", nil
-			case err == nil:
-				err = json.Unmarshal([]byte(out), &key)
+			for _, k := range page.Keys {
+				var kv []string
+				tagPages := kms.NewListResourceTagsPaginator(kmsc, &kms.ListResourceTagsInput{KeyId: k.KeyId})
+				for tagPages.HasMorePages() {
+					tags, err := tagPages.NextPage(ctx)
+					if failed(err) {
+						return
+					}
+					for _, tg := range tags.Tags {
+						kv = append(kv, aws.ToString(tg.TagKey)+"="+aws.ToString(tg.TagValue))
+					}
+				}
+				slices.Sort(kv)
+				// moto 5.2 answers DescribeKey with HTTP 500 for a key that
+				// its CloudFormation made (it keeps the key policy as a
+				// dict, which its policy check cannot read): such a key's
+				// state is unknown.
+				state, manager := "unknown-to-moto", ""
+				key, err := kmsc.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId}, func(o *kms.Options) { o.RetryMaxAttempts = 1 })
+				switch {
+				case err == nil:
+					state, manager = string(key.KeyMetadata.KeyState), string(key.KeyMetadata.KeyManager)
+				case httpStatus(err) != http.StatusInternalServerError:
+					failed(err)
+					return
+				}
+				add("kms key %s %s %s tags %v", aws.ToString(k.KeyId), state, manager, kv)
 			}
-			if err != nil {
-				t.Errorf("inventory: %v", err)
-				return
-			}
-			var kv []string
-			for _, tg := range tags.Tags {
-				kv = append(kv, tg.TagKey+"="+tg.TagValue)
-			}
-			slices.Sort(kv)
-			add("kms key %s %s %s tags %v", k.KeyId, key.KeyMetadata.KeyState, key.KeyMetadata.KeyManager, kv)
 		}
 	})
+	// EC2 is read through the AWS CLI: the SDK's EC2 package alone takes
+	// longer to compile than every other test dependency together.
 	gather(func() {
 		var out struct {
 			Reservations []struct{ Instances []instance }
@@ -252,6 +282,25 @@ func takeInventory(t *testing.T, w *workshop) inventory {
 		inv[line] = ownerOf(line)
 	}
 	return inv
+}
+
+// errorCode returns the AWS error code of err, "" if it has none.
+func errorCode(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
+}
+
+// httpStatus returns the HTTP status of the answer that err reports, 0 if
+// none.
+func httpStatus(err error) int {
+	var resp interface{ HTTPStatusCode() int }
+	if errors.As(err, &resp) {
+		return resp.HTTPStatusCode()
+	}
+	return 0
 }
 
 func sortedTags(tags []tag) []string {

@@ -1,12 +1,16 @@
 package simulation
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ir-workshop/incident-response-playbooks/test/moto"
 )
@@ -31,13 +35,13 @@ type s3Workshop struct {
 	policy  string   // its bucket policy, as deployed
 }
 
-// newS3Workshop starts the emulated workshop (newWorkshop), prepares it for
-// the S3 simulations (moto.PrepareS3Simulations: the data bucket as the
-// template says, stand-ins for what moto lacks), seeds the records and takes
-// the baseline inventory again, with them.
+// newS3Workshop starts the emulated workshop (newWorkshopWithoutBaseline),
+// prepares it for the S3 simulations (moto.PrepareS3Simulations: the data
+// bucket as the template says, stand-ins for what moto lacks), seeds the
+// records and takes the baseline inventory, with them.
 func newS3Workshop(t *testing.T) *s3Workshop {
 	t.Helper()
-	w := &s3Workshop{workshop: newWorkshop(t)}
+	w := &s3Workshop{workshop: newWorkshopWithoutBaseline(t)}
 	s, env := w.s, w.env
 	w.bucket = moto.PrepareS3Simulations(t, s, env, "SimulationStack", simulationTemplate)
 
@@ -68,29 +72,25 @@ func newS3Workshop(t *testing.T) *s3Workshop {
 // bucket's records as "KEY VERSION_ID latest|old [marker]", sorted.
 func objectVersions(t *testing.T, w *s3Workshop) []string {
 	t.Helper()
-	var out struct {
-		Versions, DeleteMarkers []struct {
-			Key, VersionId string
-			IsLatest       bool
+	var lines []string
+	add := func(key, version *string, latest bool, marker string) {
+		if k := aws.ToString(key); strings.HasPrefix(k, "records/") {
+			lines = append(lines, k+" "+aws.ToString(version)+map[bool]string{true: " latest", false: " old"}[latest]+marker)
 		}
 	}
 	// The whole bucket: moto's signature check fails on an encoded "/" in a
 	// query string, such as prefix=records%2F.
-	w.s.MustAWSJSON(t, w.env, &out, "s3api", "list-object-versions", "--bucket", w.bucket)
-	var lines []string
-	for i, list := range [][]struct {
-		Key, VersionId string
-		IsLatest       bool
-	}{out.Versions, out.DeleteMarkers} {
-		for _, v := range list {
-			if !strings.HasPrefix(v.Key, "records/") {
-				continue
-			}
-			line := v.Key + " " + v.VersionId + map[bool]string{true: " latest", false: " old"}[v.IsLatest]
-			if i == 1 {
-				line += " marker"
-			}
-			lines = append(lines, line)
+	pages := s3.NewListObjectVersionsPaginator(w.s3, &s3.ListObjectVersionsInput{Bucket: aws.String(w.bucket)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("listing the versions in %s: %v", w.bucket, err)
+		}
+		for _, v := range page.Versions {
+			add(v.Key, v.VersionId, aws.ToBool(v.IsLatest), "")
+		}
+		for _, v := range page.DeleteMarkers {
+			add(v.Key, v.VersionId, aws.ToBool(v.IsLatest), " marker")
 		}
 	}
 	slices.Sort(lines)
@@ -101,26 +101,24 @@ func objectVersions(t *testing.T, w *s3Workshop) []string {
 // s3://BUCKET/PREFIX, or "" if it logs nowhere.
 func dataBucketLogging(t *testing.T, w *s3Workshop) string {
 	t.Helper()
-	var out struct {
-		LoggingEnabled *struct{ TargetBucket, TargetPrefix string }
-	}
-	if text := w.s.MustAWS(t, w.env, "s3api", "get-bucket-logging", "--bucket", w.bucket); strings.TrimSpace(text) != "" {
-		if err := json.Unmarshal([]byte(text), &out); err != nil {
-			t.Fatal(err)
-		}
+	out, err := w.s3.GetBucketLogging(context.Background(), &s3.GetBucketLoggingInput{Bucket: aws.String(w.bucket)})
+	if err != nil {
+		t.Fatalf("reading the logging of %s: %v", w.bucket, err)
 	}
 	if out.LoggingEnabled == nil {
 		return ""
 	}
-	return "s3://" + out.LoggingEnabled.TargetBucket + "/" + out.LoggingEnabled.TargetPrefix
+	return "s3://" + aws.ToString(out.LoggingEnabled.TargetBucket) + "/" + aws.ToString(out.LoggingEnabled.TargetPrefix)
 }
 
 // dataBucketPolicy returns the data bucket's policy.
 func dataBucketPolicy(t *testing.T, w *s3Workshop) string {
 	t.Helper()
-	var out struct{ Policy string }
-	w.s.MustAWSJSON(t, w.env, &out, "s3api", "get-bucket-policy", "--bucket", w.bucket)
-	return out.Policy
+	out, err := w.s3.GetBucketPolicy(context.Background(), &s3.GetBucketPolicyInput{Bucket: aws.String(w.bucket)})
+	if err != nil {
+		t.Fatalf("reading the policy of %s: %v", w.bucket, err)
+	}
+	return aws.ToString(out.Policy)
 }
 
 // requireDataBucketAsDeployed fails the test unless the data bucket's

@@ -1,11 +1,17 @@
 package simulation
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ir-workshop/incident-response-playbooks/test/moto"
 )
@@ -23,6 +29,11 @@ type workshop struct {
 	// dir outlives the subtests: simulation runs write their state files
 	// into directories under it.
 	dir string
+	// iam, s3 and kms read as env's key does, through the AWS SDK for Go:
+	// for the checks that only read (see moto.Server.SDKConfig).
+	iam *iam.Client
+	s3  *s3.Client
+	kms *kms.Client
 
 	vpcID            string   // the workshop VPC
 	publicSubnets    []string // its public subnets
@@ -59,12 +70,25 @@ var simulationSecrets = []struct{ output, user string }{
 
 // newWorkshop makes a new account on the package's emulator, which checks
 // credentials and IAM policies, deploys both templates into it, configures
-// the simulation profiles and creates the bystanders.
+// the simulation profiles, creates the bystanders and takes the baseline
+// inventory.
 func newWorkshop(t *testing.T) *workshop {
+	t.Helper()
+	w := newWorkshopWithoutBaseline(t)
+	w.baseline = takeInventory(t, w)
+	return w
+}
+
+// newWorkshopWithoutBaseline is newWorkshop for a caller that changes the
+// account further before it takes the baseline itself (newS3Workshop).
+func newWorkshopWithoutBaseline(t *testing.T) *workshop {
 	t.Helper()
 	s := emulator.Server(t)
 	env := moto.WithEnv(s.NewAccount(t), "IR_WORKSHOP_RETRY_DELAY=0")
 	w := &workshop{s: s, env: env, dir: t.TempDir()}
+	cfg := s.SDKConfig(t, env)
+	w.iam, w.kms = iam.NewFromConfig(cfg), kms.NewFromConfig(cfg)
+	w.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 
 	var param struct{ Parameter struct{ Value string } }
 	out, err := s.AWS(t, env, "ssm", "get-parameter", "--name", amiParameter)
@@ -166,7 +190,6 @@ func newWorkshop(t *testing.T) *workshop {
 	// The inventory reads access keys from the credential report, which must
 	// have been generated once.
 	s.MustAWS(t, env, "iam", "generate-credential-report")
-	w.baseline = takeInventory(t, w)
 	return w
 }
 
@@ -238,27 +261,35 @@ func groupsOf(in instance) []string {
 func requireBystandersUntouched(t *testing.T, w *workshop) {
 	t.Helper()
 	s, env, b := w.s, w.env, w.other
-	if !userExists(t, s, env, b.user) {
+	ctx := context.Background()
+	user := &iam.GetUserInput{UserName: aws.String(b.user)}
+	if _, err := w.iam.GetUser(ctx, user); errorCode(err) == "NoSuchEntity" {
 		t.Fatalf("IAM user %s, made before the simulations, is gone", b.user)
+	} else if err != nil {
+		t.Fatal(err)
 	}
-	var attached struct{ AttachedPolicies []struct{ PolicyArn string } }
-	s.MustAWSJSON(t, env, &attached, "iam", "list-attached-user-policies", "--user-name", b.user)
-	if len(attached.AttachedPolicies) != 1 || attached.AttachedPolicies[0].PolicyArn != adminPolicyArn {
-		t.Errorf("IAM user %s has policies %+v, want only %s", b.user, attached.AttachedPolicies, adminPolicyArn)
+	attached, err := w.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: user.UserName})
+	if err != nil {
+		t.Fatal(err)
 	}
-	var keys struct {
-		AccessKeyMetadata []struct{ AccessKeyId, Status string }
+	if len(attached.AttachedPolicies) != 1 || aws.ToString(attached.AttachedPolicies[0].PolicyArn) != adminPolicyArn {
+		t.Errorf("IAM user %s has policies %s, want only %s", b.user, jsonText(t, attached.AttachedPolicies), adminPolicyArn)
 	}
-	s.MustAWSJSON(t, env, &keys, "iam", "list-access-keys", "--user-name", b.user)
-	if len(keys.AccessKeyMetadata) != 1 || keys.AccessKeyMetadata[0].AccessKeyId != b.userKey || keys.AccessKeyMetadata[0].Status != "Active" {
-		t.Errorf("IAM user %s has keys %+v, want only %s, Active", b.user, keys.AccessKeyMetadata, b.userKey)
+	keys, err := w.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: user.UserName})
+	if err != nil {
+		t.Fatal(err)
 	}
-	var inline struct{ PolicyNames []string }
-	s.MustAWSJSON(t, env, &inline, "iam", "list-user-policies", "--user-name", b.user)
+	if len(keys.AccessKeyMetadata) != 1 || aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId) != b.userKey || keys.AccessKeyMetadata[0].Status != "Active" {
+		t.Errorf("IAM user %s has keys %s, want only %s, Active", b.user, jsonText(t, keys.AccessKeyMetadata), b.userKey)
+	}
+	inline, err := w.iam.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: user.UserName})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(inline.PolicyNames) != 0 {
 		t.Errorf("IAM user %s got inline policies %v", b.user, inline.PolicyNames)
 	}
-	if err := awsErr(t, s, env, "s3api", "head-object", "--bucket", b.bucket, "--key", b.object); err != nil {
+	if _, err := w.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(b.object)}); err != nil {
 		t.Errorf("object s3://%s/%s, made before the simulations: %v", b.bucket, b.object, err)
 	}
 	if got := liveInstances(t, s, env, b.vpcID); !slices.Equal(got, []string{b.instanceID}) {
