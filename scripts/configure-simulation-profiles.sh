@@ -116,9 +116,9 @@ read_secret() {
   fi
   # jq reads the secret on stdin; its own errors could quote the input, so
   # they are dropped.
-  key_id="" secret_key="" user_name=""
-  json_read '(.accessKeyId | strings // ""), (.secretAccessKey | strings // ""), (.userName | strings // "")' \
-    key_id secret_key user_name 2>/dev/null <<<"$secret_json" || true
+  key_id="$(jq -r '.accessKeyId // empty | strings' <<<"$secret_json" 2>/dev/null || true)"
+  secret_key="$(jq -r '.secretAccessKey // empty | strings' <<<"$secret_json" 2>/dev/null || true)"
+  user_name="$(jq -r '.userName // empty | strings' <<<"$secret_json" 2>/dev/null || true)"
   if [[ -z "$key_id" || -z "$secret_key" ]]; then
     die "secret $name is not a JSON object with accessKeyId and secretAccessKey; no profile was written"
   fi

@@ -172,10 +172,10 @@ if [[ -n "$state_file" && -e "$state_file" ]]; then
   fi
   ir_init
   state_load "$state_file" "$kind"
-  declare recorded_instance recorded_run recorded_status recorded_incident recorded_quarantine \
+  declare recorded_instance recorded_status recorded_incident recorded_quarantine \
     recorded_keep_capacity recorded_revoke_all
-  state_read '.instance_id, .run_id, .status, .incident_id, .options.quarantine_acl, .options.keep_capacity,
-    .options.revoke_all_sessions' recorded_instance recorded_run recorded_status \
+  state_read '.instance_id, .status, .incident_id, .options.quarantine_acl, .options.keep_capacity,
+    .options.revoke_all_sessions' recorded_instance recorded_status \
     recorded_incident recorded_quarantine recorded_keep_capacity recorded_revoke_all
   if [[ "$recorded_instance" != "$instance_id" ]]; then
     usage_error "state file $state_file records the isolation of instance $recorded_instance, not $instance_id"
@@ -192,7 +192,6 @@ if [[ -n "$state_file" && -e "$state_file" ]]; then
   same_option k "$keep_capacity" .options.keep_capacity "$recorded_keep_capacity"
   same_option R "$revoke_all" .options.revoke_all_sessions "$recorded_revoke_all"
   state_region_and_account
-  run_id="$recorded_run"
   incident="$recorded_incident"
   quarantine="$recorded_quarantine"
   keep_capacity="$recorded_keep_capacity"

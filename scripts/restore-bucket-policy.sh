@@ -63,9 +63,9 @@ fi
 check_region_option
 ir_init
 state_load "$state_file" "$kind"
-declare run_id bucket lockdown had_policy before_policy status undone_at
-state_read '.run_id, .bucket, .lockdown_policy, .before.policy != null, .before.policy, .status,
-  (.undone_at // "an earlier run")' run_id bucket lockdown had_policy before_policy status undone_at
+declare bucket lockdown had_policy before_policy status undone_at
+state_read '.bucket, .lockdown_policy, .before.policy != null, .before.policy, .status,
+  (.undone_at // "an earlier run")' bucket lockdown had_policy before_policy status undone_at
 if [[ "$status" == undone ]]; then
   echo "bucket $bucket: the lockdown that $state_file records was undone at $undone_at; nothing to do"
   exit 0

@@ -87,12 +87,12 @@ check_region_option
 ir_init
 state_load "$state_file" "$kind"
 state_region_and_account
-declare run_id instance_id vpc_id before status undone_at changed_steps isolation_group quarantine_acl \
+declare instance_id vpc_id before status undone_at changed_steps isolation_group quarantine_acl \
   revoke_all revoked_before
-state_read '.run_id, .instance_id, .vpc_id, .before, .status, (.undone_at // "an earlier run"),
+state_read '.instance_id, .vpc_id, .before, .status, (.undone_at // "an earlier run"),
   (.steps | map(select(. != "evidence")) | length), (.resources.isolation_group // ""), (.resources.quarantine_acl // ""),
   .options.revoke_all_sessions, .revoked_before' \
-  run_id instance_id vpc_id before status undone_at changed_steps isolation_group quarantine_acl revoke_all revoked_before
+  instance_id vpc_id before status undone_at changed_steps isolation_group quarantine_acl revoke_all revoked_before
 set_app_id "$run_id-restore"
 
 if [[ "$status" == undone ]]; then

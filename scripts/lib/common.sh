@@ -835,7 +835,7 @@ state_load() {
 # PROBLEMS (lines); with the command that undoes the run by its tag instead,
 # when the run ID and region can be read.
 state_damaged() {
-  local file="$1" run="" region="" command=("$IR_SCRIPT" -t)
+  local file="$1" run region command=("$IR_SCRIPT" -t)
   if [[ -z "${IR_UNDO_BY_TAG:-}" ]]; then
     {
       printf '%s: state file %s is damaged; nothing was done:\n' "$IR_PROG" "$file"
@@ -843,7 +843,8 @@ state_damaged() {
     } >&2
     exit 1
   fi
-  json_read '(.run_id | strings // ""), (.region | strings // "")' run region 2>/dev/null <"$file" || true
+  run="$(jq -r '.run_id // empty | strings' "$file" 2>/dev/null || true)"
+  region="$(jq -r '.region // empty | strings' "$file" 2>/dev/null || true)"
   if [[ ! "$run" =~ $IR_ID_PATTERN ]]; then
     run=RUN_ID
   fi
@@ -868,12 +869,13 @@ state_damaged() {
   exit 1
 }
 
-# state_region_and_account: after state_load, makes the state's region the
-# region (-r, if given, must agree) and checks, with check_identity, that the
-# credentials belong to the state's account.
+# state_region_and_account: after state_load, sets run_id to the state's
+# run ID, makes the state's region the region (-r, if given, must agree) and
+# checks, with check_identity, that the credentials belong to the state's
+# account.
 state_region_and_account() {
   local state_region state_account
-  state_read '.region, .account_id' state_region state_account
+  state_read '.run_id, .region, .account_id' run_id state_region state_account
   if [[ -n "$region_option" && "$region_option" != "$state_region" ]]; then
     usage_error "region $region_option (-r) is not the region $state_region that state file $IR_STATE_FILE records"
   fi
@@ -969,7 +971,6 @@ undo_begin() {
     # A damaged state file: say how to undo by the run's tag instead.
     IR_UNDO_BY_TAG=1
     state_load "$state_file" "$sim"
-    run_id="$(state_get '.run_id')"
     state_region_and_account
   else
     usage_error "missing -s STATE_FILE (or -t RUN_ID, to undo by the run's tag)"
