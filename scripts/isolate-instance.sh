@@ -172,24 +172,31 @@ if [[ -n "$state_file" && -e "$state_file" ]]; then
   fi
   ir_init
   state_load "$state_file" "$kind"
-  recorded() { state_get "$1"; }
-  if [[ "$(recorded .instance_id)" != "$instance_id" ]]; then
-    usage_error "state file $state_file records the isolation of instance $(recorded .instance_id), not $instance_id"
+  declare recorded_instance recorded_status recorded_incident recorded_quarantine \
+    recorded_keep_capacity recorded_revoke_all
+  state_read '.instance_id, .status, .incident_id, .options.quarantine_acl, .options.keep_capacity,
+    .options.revoke_all_sessions' recorded_instance recorded_status \
+    recorded_incident recorded_quarantine recorded_keep_capacity recorded_revoke_all
+  if [[ "$recorded_instance" != "$instance_id" ]]; then
+    usage_error "state file $state_file records the isolation of instance $recorded_instance, not $instance_id"
   fi
-  for pair in "n:$incident:.incident_id" "q:$quarantine:.options.quarantine_acl" \
-    "k:$keep_capacity:.options.keep_capacity" "R:$revoke_all:.options.revoke_all_sessions"; do
-    IFS=: read -r flag given path <<<"$pair"
-    if [[ -n "$given" && "$given" != "$(recorded "$path")" ]]; then
-      usage_error "option -$flag: state file $state_file records $path $(recorded "$path"); an isolation is finished with the options it began with"
+  # same_option OPTION GIVEN PATH RECORDED: usage error unless the option
+  # was not given or is what the state file records at PATH.
+  same_option() {
+    if [[ -n "$2" && "$2" != "$4" ]]; then
+      usage_error "option -$1: state file $state_file records $3 $4; an isolation is finished with the options it began with"
     fi
-  done
+  }
+  same_option n "$incident" .incident_id "$recorded_incident"
+  same_option q "$quarantine" .options.quarantine_acl "$recorded_quarantine"
+  same_option k "$keep_capacity" .options.keep_capacity "$recorded_keep_capacity"
+  same_option R "$revoke_all" .options.revoke_all_sessions "$recorded_revoke_all"
   state_region_and_account
-  run_id="$(recorded .run_id)"
-  incident="$(recorded .incident_id)"
-  quarantine="$(recorded .options.quarantine_acl)"
-  keep_capacity="$(recorded .options.keep_capacity)"
-  revoke_all="$(recorded .options.revoke_all_sessions)"
-  case "$(recorded .status)" in
+  incident="$recorded_incident"
+  quarantine="$recorded_quarantine"
+  keep_capacity="$recorded_keep_capacity"
+  revoke_all="$recorded_revoke_all"
+  case "$recorded_status" in
     undone) die "the isolation that state file $state_file records was undone by restore-instance.sh; to isolate $instance_id again, pass a new -s STATE_FILE" ;;
   esac
   set_app_id "$run_id"
@@ -228,9 +235,9 @@ describe() {
 if ! described="$(awsx ec2 describe-instances --instance-ids "$instance_id")"; then
   aws_die "cannot find instance $instance_id in region $aws_region"
 fi
-instance="$(jq '.Reservations[0].Instances[0]' <<<"$described")"
-instance_state="$(jq -r '.State.Name // empty' <<<"$instance")"
-vpc_id="$(jq -r '.VpcId // empty' <<<"$instance")"
+declare instance instance_state vpc_id
+json_read '.Reservations[0].Instances[0] | ., (.State.Name // ""), (.VpcId // "")' \
+  instance instance_state vpc_id <<<"$described"
 case "$instance_state" in
   "" | terminated | shutting-down) die "instance $instance_id is ${instance_state:-unknown}: nothing to isolate" ;;
 esac
@@ -278,9 +285,8 @@ before_state() {
     --query 'AutoScalingInstances[0]')"; then
     aws_die "cannot look up the Auto Scaling group of $instance_id"
   fi
-  asg_name="$(jq -r '.AutoScalingGroupName // empty' <<<"$group")"
+  json_read '(.AutoScalingGroupName // ""), (.LifecycleState // "")' asg_name lifecycle <<<"$group"
   if [[ -n "$asg_name" ]]; then
-    lifecycle="$(jq -r '.LifecycleState // empty' <<<"$group")"
     if ! auto_scaling="$(awsx autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$asg_name" |
       jq -c --arg state "$lifecycle" '.AutoScalingGroups[0]
         | {name: .AutoScalingGroupName, lifecycle_state: $state, desired: .DesiredCapacity, min: .MinSize, max: .MaxSize}')"; then
@@ -328,28 +334,34 @@ before_state() {
 }
 
 if [[ -z "$resume" ]]; then
-  under="$(jq -r --arg key "$isolation_tag" '.Tags[]? | select(.Key == $key) | .Value' <<<"$instance")"
+  declare under isolated no_interfaces
+  # shellcheck disable=SC2016 # jq variables
+  json_read --arg key "$isolation_tag" --arg name "$group_name" '
+    ([.Tags[]? | select(.Key == $key) | .Value] | join("\n")),
+    ((.NetworkInterfaces | length) > 0 and all(.NetworkInterfaces[]; [.Groups[].GroupName] == [$name])),
+    ((.NetworkInterfaces | length) == 0)' under isolated no_interfaces <<<"$instance"
   if [[ -n "$under" ]]; then
     die "instance $instance_id is already isolated, by run $under (tag $isolation_tag); nothing was changed:" \
       "finish that isolation with -s and its state file ($kind-$under.json unless -s named another), or put the instance back with restore-instance.sh -s STATE_FILE first"
   fi
-  if jq -e --arg name "$group_name" '(.NetworkInterfaces | length) > 0
-    and all(.NetworkInterfaces[]; [.Groups[].GroupName] == [$name])' <<<"$instance" >/dev/null; then
+  if [[ "$isolated" == true ]]; then
     die "instance $instance_id already has $group_name as its only security group: it was isolated earlier; nothing was changed" \
       "finish that isolation with -s and its state file, or put the instance back with restore-instance.sh first"
   fi
-  if jq -e '(.NetworkInterfaces | length) == 0' <<<"$instance" >/dev/null; then
+  if [[ "$no_interfaces" == true ]]; then
     die "instance $instance_id has no network interface to isolate"
   fi
   before="$(before_state)"
-  asg="$(jq -c '.auto_scaling_group' <<<"$before")"
-  if [[ "$asg" != null ]]; then
-    case "$(jq -r '.lifecycle_state' <<<"$asg")" in
+  declare in_group asg_name lifecycle min desired at_minimum
+  json_read '.auto_scaling_group | . != null, .name, .lifecycle_state, .min, .desired, (. != null and .desired - 1 < .min)' \
+    in_group asg_name lifecycle min desired at_minimum <<<"$before"
+  if [[ "$in_group" == true ]]; then
+    case "$lifecycle" in
       InService | Standby) ;;
-      *) die "instance $instance_id is $(jq -r '.lifecycle_state' <<<"$asg") in Auto Scaling group $(jq -r '.name' <<<"$asg"): it can be detached only when InService or Standby; nothing was changed" ;;
+      *) die "instance $instance_id is $lifecycle in Auto Scaling group $asg_name: it can be detached only when InService or Standby; nothing was changed" ;;
     esac
-    if [[ "$keep_capacity" != true ]] && jq -e '.desired - 1 < .min' <<<"$asg" >/dev/null; then
-      die "instance $instance_id is in Auto Scaling group $(jq -r '.name' <<<"$asg") at its minimum size ($(jq -r '"min \(.min), desired \(.desired)"' <<<"$asg")): Auto Scaling refuses to lower the desired capacity; nothing was changed" \
+    if [[ "$keep_capacity" != true && "$at_minimum" == true ]]; then
+      die "instance $instance_id is in Auto Scaling group $asg_name at its minimum size (min $min, desired $desired): Auto Scaling refuses to lower the desired capacity; nothing was changed" \
         "pass -k to detach it and let the group launch a replacement, or lower the group's minimum size first"
     fi
   fi
@@ -370,18 +382,31 @@ if [[ -z "$resume" ]]; then
   # The state file's name, for the commands printed at the end.
   state_file="$IR_STATE_FILE"
 fi
-before="$(state_get .before -c)"
+# The instance as it was, what of it the steps act on, and the steps done,
+# as JSON strings, one to a line whatever characters they have.
+declare before asg_name profile_arn registration_count steps_json
+state_read '.before, (.before.auto_scaling_group.name // ""), (.before.instance_profile_arn // ""),
+  ((.before.target_groups | length) + (.before.load_balancers | length)), (.steps | map(tojson) | join("\n"))' \
+  before asg_name profile_arn registration_count steps_json
+mapfile -t steps_done <<<"$steps_json"
 changing=1
 
-# done_step STEP: true if the state file records STEP as done.
+# done_step STEP: true if the state file records STEP as done. A step's name
+# needs no escape in JSON: as a JSON string, it is in quotes.
 done_step() {
-  # shellcheck disable=SC2016 # jq variable
-  [[ "$(state_get 'any(.steps[]; . == $step)' --arg step "$1")" == true ]]
+  local step_done
+  for step_done in "${steps_done[@]}"; do
+    if [[ "$step_done" == "\"$1\"" ]]; then
+      return 0
+    fi
+  done
+  return 1
 }
 # mark_done STEP: records STEP as done.
 mark_done() {
   # shellcheck disable=SC2016 # jq variable
   state_update 'if any(.steps[]; . == $step) then . else .steps += [$step] end' --arg step "$1"
+  steps_done+=("\"$1\"")
 }
 # step STEP DESCRIPTION: true if STEP is still to do; says so if it is done.
 step() {
@@ -471,7 +496,6 @@ fi
 # ---------------------------------------------------------------------------
 # Step 4: out of the Auto Scaling group.
 
-asg_name="$(jq -r '.auto_scaling_group.name // empty' <<<"$before")"
 if [[ -n "$asg_name" ]] && step auto-scaling "detached from Auto Scaling group $asg_name"; then
   # member: the instance's Auto Scaling group now, empty if none.
   member() {
@@ -512,15 +536,15 @@ fi
 # ---------------------------------------------------------------------------
 # Step 5: out of the load balancers.
 
-if [[ "$(jq '(.target_groups | length) + (.load_balancers | length)' <<<"$before")" != 0 ]] &&
+if [[ "$registration_count" != 0 ]] &&
   step load-balancers "deregistered from its target groups and load balancers"; then
   mapfile -t registrations < <(jq -c '.target_groups[]' <<<"$before")
+  declare arn target_id target_name target
   for reg in "${registrations[@]}"; do
-    arn="$(jq -r '.arn' <<<"$reg")"
-    target="$(jq -c '[{Id: .id} + (if .port then {Port: .port} else {} end)
-      + (if .availability_zone then {AvailabilityZone: .availability_zone} else {} end)]' <<<"$reg")"
+    json_read '.arn, .id, "\(.id)\(if .port then ":\(.port)" else "" end)", [{Id: .id} + (if .port then {Port: .port} else {} end)
+      + (if .availability_zone then {AvailabilityZone: .availability_zone} else {} end)]' arn target_id target_name target <<<"$reg"
     if ! awsx elbv2 deregister-targets --target-group-arn "$arn" --targets "$target"; then
-      aws_die "cannot deregister $(jq -r '.id' <<<"$reg") from target group $arn"
+      aws_die "cannot deregister $target_id from target group $arn"
     fi
     # Deregistered: gone, or draining until the deregistration delay ends.
     deregistered() {
@@ -530,9 +554,9 @@ if [[ "$(jq '(.target_groups | length) + (.load_balancers | length)' <<<"$before
           or (.TargetHealth.State | IN("draining", "unused")))' >/dev/null
     }
     if ! retry "$verify_attempts" deregistered; then
-      aws_die "target $(jq -r '.id' <<<"$reg") is still registered in target group $arn"
+      aws_die "target $target_id is still registered in target group $arn"
     fi
-    echo "instance $instance_id: $(jq -r '"\(.id)\(if .port then ":\(.port)" else "" end)"' <<<"$reg") deregistered from target group $arn"
+    echo "instance $instance_id: $target_name deregistered from target group $arn"
   done
   mapfile -t balancers < <(jq -r '.load_balancers[]' <<<"$before")
   for name in "${balancers[@]}"; do
@@ -578,13 +602,13 @@ if step security-groups "$group_name is its only security group"; then
     echo "security group $group_id ($group_name): reused"
   fi
   state_set .resources.isolation_group "$group_id"
-  ingress="$(jq -c '.IpPermissions // []' <<<"$group")"
-  egress="$(jq -c '.IpPermissionsEgress // []' <<<"$group")"
-  if [[ "$(jq 'length' <<<"$ingress")" != 0 ]] &&
+  declare ingress egress
+  json_read '(.IpPermissions // []), (.IpPermissionsEgress // [])' ingress egress <<<"$group"
+  if [[ "$ingress" != "[]" ]] &&
     ! awsx ec2 revoke-security-group-ingress --group-id "$group_id" --ip-permissions "$ingress" >/dev/null; then
     aws_die "cannot remove the inbound rules of security group $group_id"
   fi
-  if [[ "$(jq 'length' <<<"$egress")" != 0 ]] &&
+  if [[ "$egress" != "[]" ]] &&
     ! awsx ec2 revoke-security-group-egress --group-id "$group_id" --ip-permissions "$egress" >/dev/null; then
     aws_die "cannot remove the outbound rules of security group $group_id"
   fi
@@ -621,9 +645,9 @@ fi
 if step network-acl "subnets put behind the quarantine network ACL as -q $quarantine decided"; then
   mapfile -t subnets < <(jq -c '.subnets[]' <<<"$before")
   to_quarantine=()
+  declare id others
   for subnet in "${subnets[@]}"; do
-    id="$(jq -r '.subnet_id' <<<"$subnet")"
-    others="$(jq -r '.other_interfaces | join(" ")' <<<"$subnet")"
+    json_read '.subnet_id, (.other_interfaces | join(" "))' id others <<<"$subnet"
     case "$quarantine" in
       never)
         warn "subnet $id: not put behind the quarantine network ACL (-q never); connections of $instance_id that a security group tracked can go on until they are idle: stop the instance to end them" ;;
@@ -706,7 +730,6 @@ fi
 # ---------------------------------------------------------------------------
 # Step 8: no instance profile, and its sessions revoked.
 
-profile_arn="$(jq -r '.instance_profile_arn // empty' <<<"$before")"
 if [[ -n "$profile_arn" ]] && step instance-profile "instance profile disassociated"; then
   # association_of: the instance's current profile association ID, if any.
   association_of() {

@@ -63,12 +63,11 @@ fi
 check_region_option
 ir_init
 state_load "$state_file" "$kind"
-run_id="$(state_get .run_id)"
-bucket="$(state_get .bucket)"
-lockdown="$(state_get .lockdown_policy)"
-had_policy="$(state_get '.before.policy != null')"
-if [[ "$(state_get .status)" == undone ]]; then
-  echo "bucket $bucket: the lockdown that $state_file records was undone at $(state_get '.undone_at // "an earlier run"'); nothing to do"
+declare bucket lockdown had_policy before_policy status undone_at
+state_read '.bucket, .lockdown_policy, .before.policy != null, .before.policy, .status,
+  (.undone_at // "an earlier run")' bucket lockdown had_policy before_policy status undone_at
+if [[ "$status" == undone ]]; then
+  echo "bucket $bucket: the lockdown that $state_file records was undone at $undone_at; nothing to do"
   exit 0
 fi
 state_region_and_account
@@ -106,7 +105,7 @@ if is_before "$now"; then
 elif [[ -n "$now" ]] && jq -e --argjson want "$lockdown" '. == $want' <<<"$now" >/dev/null 2>&1; then
   if [[ "$had_policy" == true ]]; then
     if ! awsx s3api put-bucket-policy --bucket "$bucket" --expected-bucket-owner "$caller_account" \
-      --policy "$(state_get .before.policy)"; then
+      --policy "$before_policy"; then
       aws_die "cannot put back the policy of bucket $bucket" s3:PutBucketPolicy
     fi
   elif ! awsx s3api delete-bucket-policy --bucket "$bucket" --expected-bucket-owner "$caller_account"; then

@@ -87,14 +87,16 @@ check_region_option
 ir_init
 state_load "$state_file" "$kind"
 state_region_and_account
-run_id="$(state_get .run_id)"
-instance_id="$(state_get .instance_id)"
-vpc_id="$(state_get .vpc_id)"
-before="$(state_get .before -c)"
+declare instance_id vpc_id before status undone_at changed_steps isolation_group quarantine_acl \
+  revoke_all revoked_before
+state_read '.instance_id, .vpc_id, .before, .status, (.undone_at // "an earlier run"),
+  (.steps | map(select(. != "evidence")) | length), (.resources.isolation_group // ""), (.resources.quarantine_acl // ""),
+  .options.revoke_all_sessions, .revoked_before' \
+  instance_id vpc_id before status undone_at changed_steps isolation_group quarantine_acl revoke_all revoked_before
 set_app_id "$run_id-restore"
 
-if [[ "$(state_get .status)" == undone ]]; then
-  echo "instance $instance_id: the isolation that $state_file records was undone at $(state_get '.undone_at // "an earlier run"'); nothing to do"
+if [[ "$status" == undone ]]; then
+  echo "instance $instance_id: the isolation that $state_file records was undone at $undone_at; nothing to do"
   exit 0
 fi
 
@@ -105,38 +107,44 @@ describe() {
 if ! instance="$(describe)"; then
   aws_die "cannot find instance $instance_id in region $aws_region; nothing was changed"
 fi
-instance_state="$(jq -r '.State.Name // empty' <<<"$instance")"
+declare instance_state current_vpc tag
+# shellcheck disable=SC2016 # jq variable
+json_read --arg key "$isolation_tag" '(.State.Name // ""), (.VpcId // ""),
+  ([.Tags[]? | select(.Key == $key) | .Value] | join("\n"))' instance_state current_vpc tag <<<"$instance"
 case "$instance_state" in
   "" | terminated | shutting-down) die "instance $instance_id is ${instance_state:-gone}: nothing to restore; nothing was changed" ;;
 esac
-current_vpc="$(jq -r '.VpcId // empty' <<<"$instance")"
 if [[ "$current_vpc" != "$vpc_id" ]]; then
   die "instance $instance_id is in VPC ${current_vpc:-none}, but state file $state_file records VPC $vpc_id: the file does not describe this instance; nothing was changed"
 fi
-tag="$(jq -r --arg key "$isolation_tag" '.Tags[]? | select(.Key == $key) | .Value' <<<"$instance")"
-if [[ "$tag" != "$run_id" && "$(state_get '.steps | map(select(. != "evidence")) | length')" != 0 ]]; then
+if [[ "$tag" != "$run_id" && "$changed_steps" != 0 ]]; then
   die "instance $instance_id does not carry the tag $isolation_tag=$run_id (it has '${tag:-no such tag}'): it is not under the isolation that $state_file records; nothing was changed"
 fi
 echo "instance $instance_id: $instance_state in VPC $vpc_id; restoring it as isolation run $run_id found it"
 
-isolation_group="$(state_get '.resources.isolation_group // empty')"
-quarantine_acl="$(state_get '.resources.quarantine_acl // empty')"
+declare profile_arn in_group asg_name lifecycle want_protection want_shutdown
+json_read '(.instance_profile_arn // ""), .auto_scaling_group != null, (.auto_scaling_group.name // ""),
+  (.auto_scaling_group.lifecycle_state // ""), .termination_protection, .shutdown_behavior' \
+  profile_arn in_group asg_name lifecycle want_protection want_shutdown <<<"$before"
 left=()
 
 # 1. Security groups.
 mapfile -t enis < <(jq -c '.network_interfaces[]' <<<"$before")
+declare id want current
 for eni in "${enis[@]}"; do
-  id="$(jq -r '.id' <<<"$eni")"
   mapfile -t groups < <(jq -r '.groups[]' <<<"$eni")
-  current="$(jq -c --arg id "$id" '[.NetworkInterfaces[] | select(.NetworkInterfaceId == $id) | .Groups[].GroupId] | sort' <<<"$instance")"
-  if [[ "$current" == "$(jq -c '.groups | sort' <<<"$eni")" ]]; then
+  # shellcheck disable=SC2016 # jq variables
+  json_read --argjson instance "$instance" '.id, (.groups | sort),
+    (.id as $id | [$instance.NetworkInterfaces[] | select(.NetworkInterfaceId == $id) | .Groups[].GroupId] | sort)' \
+    id want current <<<"$eni"
+  if [[ "$current" == "$want" ]]; then
     echo "network interface $id: security groups ${groups[*]} as before"
   elif [[ -n "$isolation_group" && "$current" == "[\"$isolation_group\"]" ]]; then
     if ! awsx ec2 modify-network-interface-attribute --network-interface-id "$id" --groups "${groups[@]}"; then
       aws_die "cannot set security groups ${groups[*]} on network interface $id"
     fi
     groups_back() {
-      describe | jq -e --arg id "$id" --argjson want "$(jq -c '.groups | sort' <<<"$eni")" \
+      describe | jq -e --arg id "$id" --argjson want "$want" \
         '[.NetworkInterfaces[] | select(.NetworkInterfaceId == $id) | .Groups[].GroupId] | sort == $want' >/dev/null
     }
     if ! retry "$verify_attempts" groups_back; then
@@ -184,7 +192,6 @@ for subnet in "${subnets[@]}"; do
 done
 
 # 3. Instance profile.
-profile_arn="$(jq -r '.instance_profile_arn // empty' <<<"$before")"
 if [[ -n "$profile_arn" ]]; then
   # profile_of: the instance's associated profile ARN, if any.
   profile_of() {
@@ -217,12 +224,12 @@ fi
 # 4. Target groups and Classic Load Balancers: registering again is
 # harmless, so each registration is made whatever it is now.
 mapfile -t registrations < <(jq -c '.target_groups[]' <<<"$before")
+declare arn target_id target_name target
 for reg in "${registrations[@]}"; do
-  arn="$(jq -r '.arn' <<<"$reg")"
-  target="$(jq -c '[{Id: .id} + (if .port then {Port: .port} else {} end)
-    + (if .availability_zone then {AvailabilityZone: .availability_zone} else {} end)]' <<<"$reg")"
+  json_read '.arn, .id, "\(.id)\(if .port then ":\(.port)" else "" end)", [{Id: .id} + (if .port then {Port: .port} else {} end)
+    + (if .availability_zone then {AvailabilityZone: .availability_zone} else {} end)]' arn target_id target_name target <<<"$reg"
   if ! awsx elbv2 register-targets --target-group-arn "$arn" --targets "$target"; then
-    aws_die "cannot register $(jq -r '.id' <<<"$reg") with target group $arn"
+    aws_die "cannot register $target_id with target group $arn"
   fi
   registered() {
     awsx elbv2 describe-target-health --target-group-arn "$arn" |
@@ -230,9 +237,9 @@ for reg in "${registrations[@]}"; do
         and (.Target.Port // null) == $reg.port and (.TargetHealth.State | IN("draining", "unused") | not))' >/dev/null
   }
   if ! retry "$verify_attempts" registered; then
-    aws_die "target $(jq -r '.id' <<<"$reg") does not read back in target group $arn"
+    aws_die "target $target_id does not read back in target group $arn"
   fi
-  echo "instance $instance_id: $(jq -r '"\(.id)\(if .port then ":\(.port)" else "" end)"' <<<"$reg") registered with target group $arn"
+  echo "instance $instance_id: $target_name registered with target group $arn"
 done
 mapfile -t balancers < <(jq -r '.load_balancers[]' <<<"$before")
 for name in "${balancers[@]}"; do
@@ -244,9 +251,7 @@ for name in "${balancers[@]}"; do
 done
 
 # 5. The Auto Scaling group.
-asg="$(jq -c '.auto_scaling_group' <<<"$before")"
-if [[ "$asg" != null ]]; then
-  asg_name="$(jq -r '.name' <<<"$asg")"
+if [[ "$in_group" == true ]]; then
   member() {
     local name
     name="$(awsx autoscaling describe-auto-scaling-instances --instance-ids "$instance_id" \
@@ -272,7 +277,7 @@ if [[ "$asg" != null ]]; then
       aws_die "instance $instance_id does not read back in Auto Scaling group $asg_name"
     fi
     echo "instance $instance_id: attached to Auto Scaling group $asg_name again (its desired capacity is one higher)"
-    if [[ "$(jq -r '.lifecycle_state' <<<"$asg")" == Standby ]]; then
+    if [[ "$lifecycle" == Standby ]]; then
       warn "instance $instance_id was in Standby before the isolation and is InService now; to put it back in Standby:"
       printf '  %s\n' "$(shell_quote aws autoscaling enter-standby --instance-ids "$instance_id" \
         --auto-scaling-group-name "$asg_name" --should-decrement-desired-capacity)" >&2
@@ -289,7 +294,6 @@ if ! protection="$(attribute disableApiTermination DisableApiTermination)"; then
   aws_die "cannot read the termination protection of $instance_id"
 fi
 protection="$(tr '[:upper:]' '[:lower:]' <<<"$protection")"
-want_protection="$(jq -r '.termination_protection' <<<"$before")"
 if [[ "$protection" == "$want_protection" ]]; then
   echo "instance $instance_id: termination protection $protection as before"
 elif [[ "$protection" != true ]]; then
@@ -312,7 +316,6 @@ fi
 if ! shutdown="$(attribute instanceInitiatedShutdownBehavior InstanceInitiatedShutdownBehavior)"; then
   aws_die "cannot read the shutdown behaviour of $instance_id"
 fi
-want_shutdown="$(jq -r '.shutdown_behavior' <<<"$before")"
 if [[ "$shutdown" == "$want_shutdown" ]]; then
   echo "instance $instance_id: shutdown behaviour $shutdown as before"
 else
@@ -347,12 +350,12 @@ if ((${#snapshots[@]} > 0)); then
 fi
 mapfile -t roles < <(state_get '.resources.revoked_roles[]')
 if ((${#roles[@]} > 0)); then
-  if [[ "$(state_get .options.revoke_all_sessions)" == true ]]; then
+  if [[ "$revoke_all" == true ]]; then
     policy_name=AWSRevokeOlderSessions
   else
     policy_name="ir-revoke-sessions-$instance_id"
   fi
-  echo "Kept: inline policy $policy_name on roles ${roles[*]}, which denies sessions issued before $(state_get .revoked_before); sessions issued since work. Removing it makes credentials stolen before then valid again until they expire; once they have, remove it with:"
+  echo "Kept: inline policy $policy_name on roles ${roles[*]}, which denies sessions issued before $revoked_before; sessions issued since work. Removing it makes credentials stolen before then valid again until they expire; once they have, remove it with:"
   for role in "${roles[@]}"; do
     echo "  $(shell_quote aws iam delete-role-policy --role-name "$role" --policy-name "$policy_name")"
   done

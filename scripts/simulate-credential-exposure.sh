@@ -135,8 +135,8 @@ if ! key_json="$(retry_while 4 NoSuchEntity awsx iam create-access-key --user-na
   aws_die "step 3: cannot create an access key for $user_name"
 fi
 # Pipes, not here-strings or files, carry the secret to jq.
-new_key_id="$(printf '%s' "$key_json" | jq -r '.AccessKey.AccessKeyId // empty')"
-new_secret="$(printf '%s' "$key_json" | jq -r '.AccessKey.SecretAccessKey // empty')"
+json_read '(.AccessKey.AccessKeyId // ""), (.AccessKey.SecretAccessKey // "")' new_key_id new_secret \
+  < <(printf '%s' "$key_json")
 unset key_json
 if [[ -z "$new_key_id" || -z "$new_secret" ]]; then
   die "step 3: create-access-key returned no key for $user_name"

@@ -89,8 +89,7 @@ user_name="ir-persistence-$run_id"
 bucket="ir-recon-$account-$run_id"
 recorded_user="" recorded_bucket="" recorded_keys=()
 if [[ -n "$state_file" ]]; then
-  recorded_user="$(state_get '.resources.iam_user // empty')"
-  recorded_bucket="$(state_get '.resources.s3_bucket // empty')"
+  state_read '(.resources.iam_user // ""), (.resources.s3_bucket // "")' recorded_user recorded_bucket
   mapfile -t recorded_keys < <(state_get '.resources.access_key_ids[]')
 fi
 log "undoing run $run_id as $caller_arn in account $account"

@@ -101,9 +101,8 @@ staging="ir-exfil-$account-$run_id"
 public_sid="IrWorkshopPublicRead${run_id//-/}"
 recorded_staging="" logs_to=""
 if [[ -n "$state_file" ]]; then
-  recorded_staging="$(state_get '.resources.s3_bucket // empty')"
-  logs_to="$(state_get '.resources.access_logging // empty')"
-  bucket="$(state_get '.resources.data_bucket // empty')"
+  state_read '(.resources.s3_bucket // ""), (.resources.access_logging // ""), (.resources.data_bucket // "")' \
+    recorded_staging logs_to bucket
 fi
 log "undoing run $run_id as $caller_arn in account $account"
 

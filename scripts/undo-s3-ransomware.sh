@@ -108,9 +108,8 @@ encrypted="ir-ransom-$run_id/"
 note="RESTORE-YOUR-FILES-$run_id.txt"
 key_id="" recorded_markers="[]"
 if [[ -n "$state_file" ]]; then
-  bucket="$(state_get '.resources.data_bucket // empty')"
-  key_id="$(state_get '.resources.kms_key_id // empty')"
-  recorded_markers="$(jq -c '.resources.delete_markers' "$state_file")"
+  state_read '(.resources.data_bucket // ""), (.resources.kms_key_id // ""), .resources.delete_markers' \
+    bucket key_id recorded_markers
 else
   bucket="${bucket:-$(data_bucket_name)}"
 fi

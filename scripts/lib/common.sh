@@ -35,8 +35,9 @@
 #                        state_checks (a response record's own fields),
 #                        require_new_state_file, state_create (exclusive),
 #                        state_set, state_append, state_status,
-#                        state_update, state_get, state_load (checks the
-#                        whole file), state_region_and_account
+#                        state_update, state_get, state_read, state_load
+#                        (checks the whole file), state_region_and_account
+#   JSON                 json_read (several fields with one jq)
 #   eventual consistency retry, retry_while (bounded, with backoff)
 #   test hook            checkpoint
 #
@@ -349,8 +350,7 @@ check_identity() {
     fi
     aws_die "cannot call AWS in region $aws_region with $who; nothing was changed"
   fi
-  caller_account="$(jq -r '.Account // empty' <<<"$out")"
-  caller_arn="$(jq -r '.Arn // empty' <<<"$out")"
+  json_read '.Account // "", .Arn // ""' caller_account caller_arn <<<"$out"
   if [[ ! "$caller_account" =~ ^[0-9]{12}$ ]]; then
     die "STS returned no account ID for these credentials"
   fi
@@ -370,8 +370,8 @@ partition() {
 # S3 bucket names.
 new_id() {
   local random
-  random="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
-  printf '%s-%s-%s\n' "$1" "$(date -u +%Y%m%d-%H%M%S)" "$random"
+  random="$(od -An -N4 -tx1 /dev/urandom)"
+  TZ=UTC0 printf '%s-%(%Y%m%d-%H%M%S)T-%s\n' "$1" -1 "${random//[[:space:]]/}"
 }
 
 # simulation_prefix SIMULATION: the prefix of the simulation's run IDs.
@@ -457,13 +457,51 @@ incident_tags() {
 
 # now: the current UTC time, ISO 8601.
 now() {
-  date -u +%Y-%m-%dT%H:%M:%SZ
+  TZ=UTC0 printf '%(%Y-%m-%dT%H:%M:%SZ)T\n' -1
 }
 
 # iso_time TIME: a timestamp as the AWS CLI prints it (ISO 8601, or seconds
 # since the epoch, as AWS CLI v1 prints some) in ISO 8601, UTC.
 iso_time() {
-  jq -rn --arg t "$1" '$t | if test("^[0-9]+([.][0-9]+)?$") then tonumber | floor | todate else . end'
+  if [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+    TZ=UTC0 printf '%(%Y-%m-%dT%H:%M:%SZ)T\n' "$((10#${1%%.*}))"
+  else
+    printf '%s\n' "$1"
+  fi
+}
+
+# ---------------------------------------------------------------------------
+# JSON
+
+# json_read [--arg[json] VAR VALUE]... FILTER NAME... <JSON: several fields
+# with one jq: sets each variable NAME, in order, to one value that the jq
+# FILTER gives on the JSON on standard input, as "$(jq -rc FILTER)" would
+# give that value alone: a string as it is (less trailing newlines),
+# anything else as compact JSON. The options are jq's.
+# It fails, setting no NAME, if jq fails (with jq's status) or FILTER does
+# not give one value for each NAME (status 1):
+#   json_read '.Account // "", .Arn // ""' caller_account caller_arn <<<"$out"
+json_read() {
+  local json_options=() json_filter json_quoted json_values=() json_i
+  while [[ "$1" == --arg || "$1" == --argjson ]]; do
+    json_options+=("$1" "$2" "$3")
+    shift 3
+  done
+  json_filter="$1"
+  shift
+  # @sh quotes each value for the shell, whatever characters it has.
+  json_quoted="$(jq -r "${json_options[@]}" "[($json_filter) | if type == \"string\" then . else tojson end] | @sh")" || return
+  eval "json_values=($json_quoted)"
+  if ((${#json_values[@]} != $#)); then
+    printf '%s: json_read: %s gives %d values for the %d names %s\n' "$IR_PROG" "$json_filter" "${#json_values[@]}" $# "$*" >&2
+    return 1
+  fi
+  for ((json_i = 0; json_i < $#; json_i++)); do
+    while [[ "${json_values[json_i]}" == *$'\n' ]]; do
+      json_values[json_i]="${json_values[json_i]%$'\n'}"
+    done
+    printf -v "${*:json_i+1:1}" '%s' "${json_values[json_i]}"
+  done
 }
 
 # ---------------------------------------------------------------------------
@@ -714,6 +752,11 @@ state_get() {
   jq -r "$@" "$filter" "$IR_STATE_FILE"
 }
 
+# state_read FILTER NAME...: json_read on the state file.
+state_read() {
+  json_read "$@" <"$IR_STATE_FILE"
+}
+
 # state_load FILE KIND: checks that FILE is a whole, undamaged state file of
 # KIND, a simulation or a response script's record (response_prefix), and
 # makes it the state file; exit 1 before any AWS call otherwise. Checked: one
@@ -734,10 +777,10 @@ state_load() {
   if [[ ! -s "$file" ]]; then
     die "state file $file is empty; it records no run, so nothing was changed"
   fi
-  if ! jq -e -s 'length == 1 and (.[0] | type == "object")' "$file" >/dev/null 2>&1; then
+  if ! got="$(jq -r -s 'if length == 1 and (.[0] | type == "object") then .[0] | (.simulation // .response // "") | strings
+    else error("not one object") end' "$file" 2>/dev/null)"; then
     state_damaged "$file" "it is not one JSON object (garbled, cut short, or not a state file)"
   fi
-  got="$(jq -r '(.simulation // .response // "") | strings' "$file")"
   if [[ -n "$got" && "$got" != "$want" ]]; then
     die "state file $file records $(state_kind_phrase "$got"), not $want: use $(state_undo_script "$got") for it; nothing was changed"
   fi
@@ -826,13 +869,13 @@ state_damaged() {
   exit 1
 }
 
-# state_region_and_account: after state_load, makes the state's region the
-# region (-r, if given, must agree) and checks, with check_identity, that the
-# credentials belong to the state's account.
+# state_region_and_account: after state_load, sets run_id to the state's
+# run ID, makes the state's region the region (-r, if given, must agree) and
+# checks, with check_identity, that the credentials belong to the state's
+# account.
 state_region_and_account() {
   local state_region state_account
-  state_region="$(state_get '.region')"
-  state_account="$(state_get '.account_id')"
+  state_read '.run_id, .region, .account_id' run_id state_region state_account
   if [[ -n "$region_option" && "$region_option" != "$state_region" ]]; then
     usage_error "region $region_option (-r) is not the region $state_region that state file $IR_STATE_FILE records"
   fi
@@ -928,7 +971,6 @@ undo_begin() {
     # A damaged state file: say how to undo by the run's tag instead.
     IR_UNDO_BY_TAG=1
     state_load "$state_file" "$sim"
-    run_id="$(state_get '.run_id')"
     state_region_and_account
   else
     usage_error "missing -s STATE_FILE (or -t RUN_ID, to undo by the run's tag)"
