@@ -115,16 +115,21 @@ TEST_ENV := CDK_VALIDATION=false
 GO_TEST := $(TEST_ENV) go test -count=1 -timeout $(TEST_TIMEOUT)
 
 ## unit: go test of every package, in two go tests that make -j (as make
-## test) runs side by side: go test runs a few packages at a time in the
-## order of their paths, which started the longest, test/simulation, last.
+## test) runs side by side. go test starts the packages in the order it is
+## given them, and ./... gives the order of their paths: the longest
+## packages would start last and run alone at the end. So UNIT_FIRST, the
+## longest, has a go test of its own, and UNIT_EARLY, the next longest
+## (longest first, see make bench), lead the other go test's list, the
+## packages ./... adds after them.
 UNIT_FIRST := ./test/simulation
+UNIT_EARLY := ./test/e2e ./test ./playbooks/rehearse/recording ./test/moto ./playbooks/rehearse ./playbooks/rehearse/samplelogs ./test/playbooks
 unit: unit-first unit-rest
 
 unit-first:
 	$(GO_TEST) $(UNIT_FIRST)
 
 unit-rest:
-	$(GO_TEST) $$(go list ./... | grep -v $(foreach p,$(UNIT_FIRST),-e '/$(patsubst ./%,%,$(p))$$'))
+	$(GO_TEST) $(UNIT_EARLY) $$(go list ./... | grep -v $(foreach p,$(UNIT_FIRST) $(UNIT_EARLY),-e '/$(patsubst ./%,%,$(p))$$'))
 
 ## drift: the committed templates must equal a fresh synth through the CLI.
 drift: setup
@@ -139,9 +144,15 @@ lint-templates:
 	cfn-lint --non-zero-exit-code warning -- $(TEMPLATES)
 	@echo "cfn-lint: no findings"
 
-lint-shell: tools
-	shellcheck --severity=style $(SHELL_SCRIPTS)
+## lint-shell: one shellcheck per script, which make -j runs side by side
+## (each script is checked with lib/common.sh, which it sources).
+SHELLCHECKS := $(addprefix shellcheck/,$(SHELL_SCRIPTS))
+.PHONY: $(SHELLCHECKS)
+lint-shell: $(SHELLCHECKS)
 	@echo "shellcheck: $(words $(SHELL_SCRIPTS)) scripts clean"
+
+$(SHELLCHECKS): shellcheck/%: tools
+	shellcheck --severity=style $*
 
 lint-markdown: setup
 	markdownlint-cli2 "**/*.md" "#node_modules" "#cdk.out"
