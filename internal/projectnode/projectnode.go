@@ -23,9 +23,9 @@ import (
 // WebAssembly that each run compiles anew and uses once. By default V8 also
 // recompiles its busiest functions with its optimizing compiler, on
 // background threads that Node waits for before it exits; for this one-shot
-// use that costs more than it saves. Validating both stacks took 3.0 s wall
-// and 5.1 s CPU with it and 1.3 s and 1.9 s without, with the same findings
-// (measured on Node.js 22, 2 cores). V8 accepts the flag only on its command
+// use that costs more than it saves. A synthesis of the workshop app took
+// 7.4 s of CPU (4.6 s wall) with it and 5.9 s (4.0 s) without, with the same
+// findings (Node.js 22, 2 cores). V8 accepts the flag only on its command
 // line or through its API, and jsii starts Node with neither, so the option
 // sets it through the API from a module Node imports first (a data: URL).
 const NodeOptions = `--import="data:text/javascript,import v8 from 'node:v8'; v8.setFlagsFromString('--liftoff-only')"`
