@@ -54,6 +54,12 @@ export AWS_PAGER=""
 
 IR_PROG="${0##*/}"
 readonly IR_PROG
+# bash 4.2 or later: the scripts use mapfile and printf's %(...)T. macOS
+# ships bash 3.2; CloudShell and Linux distributions have bash 5.
+if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 2))); then
+  printf '%s: needs bash 4.2 or later, and this is bash %s; on macOS, install a newer bash (brew install bash) and run the script with it\n' "$IR_PROG" "$BASH_VERSION" >&2
+  exit 1
+fi
 # The script's own path, absolute, for the commands it prints.
 IR_SCRIPT="$(cd "$(dirname -- "$0")" && pwd)/$IR_PROG"
 readonly IR_SCRIPT
