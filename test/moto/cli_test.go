@@ -50,6 +50,55 @@ func TestAWSCLIRunsInProcessAsItWouldAsAProcess(t *testing.T) {
 		})
 	}
 
+	// One driver serving commands in a row answers each as a process of its
+	// own would, whatever the commands before it asked for: another service,
+	// region, endpoint, credentials or output format. (s3 presign resolves
+	// its URL with no request made; its signed query, which holds the time,
+	// is left out of the comparison.) Each command costs an AWS CLI process,
+	// so there are few.
+	t.Run("CommandsInARowKeepTheirOwnSettings", func(t *testing.T) {
+		var noEndpoint []string
+		for _, kv := range env {
+			if !strings.HasPrefix(kv, "AWS_ENDPOINT_URL=") {
+				noEndpoint = append(noEndpoint, kv)
+			}
+		}
+		other := s.Env("AKIAI44QH8DHBEXAMPLE", "another-key-moto-does-not-check")
+		p := newDriverPool(1)
+		if !p.usable(s.awsPath) {
+			t.Fatal(p.err)
+		}
+		t.Cleanup(func() {
+			if d := <-p.slots; d != nil {
+				d.stop()
+			}
+		})
+		commands := []struct {
+			env  []string
+			args []string
+		}{
+			{env, []string{"iam", "get-user", "--user-name", "someone", "--output", "text"}},
+			{noEndpoint, []string{"s3", "presign", "s3://piped/object", "--region", "eu-west-1"}},
+			{other, []string{"sts", "get-caller-identity", "--region", "ap-southeast-2", "--output", "table"}},
+		}
+		ctx := context.Background()
+		unsigned := func(out string) string { before, _, _ := strings.Cut(out, "?"); return before }
+		for i, c := range commands {
+			wantOut, wantErr, wantCode, err := s.execAWS(ctx, c.env, c.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, errOut, code, err := p.run(ctx, s.awsPath, c.args, c.env, s.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if unsigned(out) != unsigned(wantOut) || code != wantCode || errOut != wantErr {
+				t.Errorf("command %d, aws %s:\nin-process: exit %d\nstdout %q\nstderr %q\nas a process: exit %d\nstdout %q\nstderr %q",
+					i+1, strings.Join(c.args, " "), code, out, errOut, wantCode, wantOut, wantErr)
+			}
+		}
+	})
+
 	t.Run("ScriptCallsAreServedAndCounted", func(t *testing.T) {
 		script := `aws iam get-user --user-name someone --query User.UserName --output text
 aws iam get-user --user-name nobody || echo "exit $?"
