@@ -31,6 +31,27 @@ func (rs *records) add(t time.Time, who identity, source, name string, params, r
 	return rec
 }
 
+// replaceWorkloadKey adds the recovery that both S3 incidents end with:
+// the responder gives the workload user newKey, puts it in the user's
+// secret and removes the containment policy, a call every two seconds after
+// *t (which it advances); later, at oldKeyAt, deletes the user's old key.
+func (rs *records) replaceWorkloadKey(t *time.Time, oldKeyAt time.Time, responder identity, sim recording.Simulation, newKey string) {
+	next := func() time.Time { *t = t.Add(2 * time.Second); return *t }
+	agent := func(c string) string { return cloudShellUA + c }
+	rs.add(next(), responder, "iam.amazonaws.com", "CreateAccessKey", map[string]any{"userName": sim.User},
+		map[string]any{"accessKey": map[string]any{"userName": sim.User, "accessKeyId": newKey, "status": "Active", "createDate": iamDate(*t)}},
+		analystIP, agent("iam.create-access-key"))
+	secret := "ir-workshop/simulation/" + sim.User
+	rs.add(next(), responder, "secretsmanager.amazonaws.com", "PutSecretValue", map[string]any{"secretId": secret},
+		map[string]any{"arn": secretARN(secret), "name": secret, "versionStages": []any{"AWSCURRENT"}},
+		analystIP, agent("secretsmanager.put-secret-value"))
+	rs.add(next(), responder, "iam.amazonaws.com", "DeleteUserPolicy", map[string]any{"userName": sim.User, "policyName": "ir-containment-deny-all"},
+		nil, analystIP, agent("iam.delete-user-policy"))
+	*t = oldKeyAt
+	rs.add(next(), responder, "iam.amazonaws.com", "DeleteAccessKey", map[string]any{"userName": sim.User, "accessKeyId": sim.Key.AccessKeyID},
+		nil, analystIP, agent("iam.delete-access-key"))
+}
+
 // s3Params are the request parameters CloudTrail records for an S3 call on
 // bucket (and key, when there is one), with more besides.
 func s3Params(bucket, key string, more map[string]any) map[string]any {

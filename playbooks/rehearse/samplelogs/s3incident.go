@@ -129,17 +129,6 @@ func (g *generator) s3Exfiltration(runs []simRun) []*record {
 	// the containment policy goes; the old key is deleted once the job has
 	// run on the new one.
 	t = S3RecoveredAt
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "CreateAccessKey", map[string]any{"userName": sim.User},
-		map[string]any{"accessKey": map[string]any{"userName": sim.User, "accessKeyId": newKey, "status": "Active", "createDate": iamDate(t)}},
-		analystIP, agent("iam.create-access-key"))
-	secret := "ir-workshop/simulation/" + sim.User
-	add(step(2*time.Second), responder, "secretsmanager.amazonaws.com", "PutSecretValue", map[string]any{"secretId": secret},
-		map[string]any{"arn": secretARN(secret), "name": secret, "versionStages": []any{"AWSCURRENT"}},
-		analystIP, agent("secretsmanager.put-secret-value"))
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "DeleteUserPolicy", map[string]any{"userName": sim.User, "policyName": "ir-containment-deny-all"},
-		nil, analystIP, agent("iam.delete-user-policy"))
-	t = s3OldKeyDeleteAt
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "DeleteAccessKey", map[string]any{"userName": sim.User, "accessKeyId": sim.Key.AccessKeyID},
-		nil, analystIP, agent("iam.delete-access-key"))
+	recs.replaceWorkloadKey(&t, s3OldKeyDeleteAt, responder, sim, newKey)
 	return recs
 }

@@ -203,29 +203,18 @@ func (g *generator) s3Ransomware(runs []simRun) []*record {
 	// stack's, which refuses requests without TLS.
 	s3Request(add(step(5*time.Second), responder, "s3.amazonaws.com", "PutBucketPolicy",
 		s3Params(dataBucket, "", map[string]any{"bucketPolicy": deployedDataPolicy(dataBucket), "policy": ""}), nil, analystIP, agent("s3api.put-bucket-policy")), dataBucket, "", 0, 0)
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "CreateAccessKey", map[string]any{"userName": sim.User},
-		map[string]any{"accessKey": map[string]any{"userName": sim.User, "accessKeyId": newKey, "status": "Active", "createDate": iamDate(t)}},
-		analystIP, agent("iam.create-access-key"))
-	secret := "ir-workshop/simulation/" + sim.User
-	add(step(2*time.Second), responder, "secretsmanager.amazonaws.com", "PutSecretValue", map[string]any{"secretId": secret},
-		map[string]any{"arn": secretARN(secret), "name": secret, "versionStages": []any{"AWSCURRENT"}},
-		analystIP, agent("secretsmanager.put-secret-value"))
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "DeleteUserPolicy", map[string]any{"userName": sim.User, "policyName": "ir-containment-deny-all"},
-		nil, analystIP, agent("iam.delete-user-policy"))
+	recs.replaceWorkloadKey(&t, ransomOldKeyAt, responder, sim, newKey)
 
 	// Eradication: the intruder's key, disabled since its deletion was
 	// cancelled, scheduled for deletion with the longest waiting period
-	// once the records are back; the old ingest key once the job has run on
-	// the new one.
+	// once the records are back (the old ingest key goes above, once the
+	// job has run on the new one).
 	t = RansomEradicateAt
 	kmsKey(add(step(2*time.Second), responder, "kms.amazonaws.com", "ScheduleKeyDeletion", map[string]any{"keyId": keyID, "pendingWindowInDays": keyDeletionWindow},
 		map[string]any{
 			"keyId": kmsKeyARN(keyID), "deletionDate": kmsDate(t.Add(keyDeletionWindow * 24 * time.Hour)),
 			"keyState": "PendingDeletion", "pendingWindowInDays": keyDeletionWindow,
 		}, analystIP, agent("kms.schedule-key-deletion")), keyID)
-	t = ransomOldKeyAt
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "DeleteAccessKey", map[string]any{"userName": sim.User, "accessKeyId": sim.Key.AccessKeyID},
-		nil, analystIP, agent("iam.delete-access-key"))
 	return recs
 }
 
