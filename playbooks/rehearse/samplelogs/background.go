@@ -110,20 +110,7 @@ func (g *generator) background(r *rand.Rand, runs []simRun, instances []launched
 	responder := assumedRole("SecurityBreakGlassRole", "responder")
 	t := ContainedAt.Add(-3 * time.Minute)
 	step := func(d time.Duration) time.Time { t = t.Add(d); return t }
-	contain := func(user, key string) {
-		agent := func(c string) string { return cloudShellUA + c }
-		add(step(2*time.Second), responder, "iam.amazonaws.com", "GetAccessKeyLastUsed", map[string]any{"accessKeyId": key}, nil, analystIP, agent("iam.get-access-key-last-used"))
-		add(step(2*time.Second), responder, "iam.amazonaws.com", "UpdateAccessKey", map[string]any{"userName": user, "accessKeyId": key, "status": "Inactive"}, nil, analystIP, agent("iam.update-access-key"))
-		add(step(2*time.Second), responder, "iam.amazonaws.com", "PutUserPolicy", map[string]any{
-			"userName": user, "policyName": "ir-containment-deny-all",
-			"policyDocument": `{"Version":"2012-10-17","Statement":[{"Sid":"IncidentContainmentDenyAll","Effect":"Deny","Action":"*","Resource":"*"}]}`,
-		}, nil, analystIP, agent("iam.put-user-policy"))
-		add(step(2*time.Second), responder, "iam.amazonaws.com", "TagUser", map[string]any{"userName": user, "tags": []any{
-			map[string]any{"key": "ir-workshop:incident-id", "value": "IR-2026-0001"},
-			map[string]any{"key": "ir-workshop:contained-access-key", "value": key},
-		}}, nil, analystIP, agent("iam.tag-user"))
-	}
-	contain(leaked.User, leaked.Key.AccessKeyID)
+	recs.containAccessKey(&t, responder, leaked.User, leaked.Key.AccessKeyID, "IR-2026-0001")
 	var made []madeUser // what the intruder made, for eradication
 	var staged []stagedObject
 	for _, run := range runs {
@@ -136,7 +123,7 @@ func (g *generator) background(r *rand.Rand, runs []simRun, instances []launched
 			case "iam:CreateAccessKey":
 				n++
 				user, _ := c.Params["UserName"].(string)
-				contain(user, recording.CreatedKeyID(n))
+				recs.containAccessKey(&t, responder, user, recording.CreatedKeyID(n), "IR-2026-0001")
 				made = append(made, madeUser{user, recording.CreatedKeyID(n)})
 			case "s3:PutObject":
 				bucket, _ := c.Params["Bucket"].(string)
@@ -146,7 +133,7 @@ func (g *generator) background(r *rand.Rand, runs []simRun, instances []launched
 		}
 	}
 	// The crypto mining playbook stops the launcher the same way.
-	contain(pipeline.User, pipeline.Key.AccessKeyID)
+	recs.containAccessKey(&t, responder, pipeline.User, pipeline.Key.AccessKeyID, "IR-2026-0001")
 	// The staging bucket is locked to the break-glass role before its
 	// objects are copied as evidence.
 	for i, o := range staged {

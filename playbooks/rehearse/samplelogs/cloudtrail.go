@@ -31,6 +31,24 @@ func (rs *records) add(t time.Time, who identity, source, name string, params, r
 	return rec
 }
 
+// containAccessKey adds the calls contain-access-key.sh makes to contain
+// user's access key for incident: a call every two seconds after *t, which
+// it advances.
+func (rs *records) containAccessKey(t *time.Time, responder identity, user, key, incident string) {
+	next := func() time.Time { *t = t.Add(2 * time.Second); return *t }
+	agent := func(c string) string { return cloudShellUA + c }
+	rs.add(next(), responder, "iam.amazonaws.com", "GetAccessKeyLastUsed", map[string]any{"accessKeyId": key}, nil, analystIP, agent("iam.get-access-key-last-used"))
+	rs.add(next(), responder, "iam.amazonaws.com", "UpdateAccessKey", map[string]any{"userName": user, "accessKeyId": key, "status": "Inactive"}, nil, analystIP, agent("iam.update-access-key"))
+	rs.add(next(), responder, "iam.amazonaws.com", "PutUserPolicy", map[string]any{
+		"userName": user, "policyName": "ir-containment-deny-all",
+		"policyDocument": `{"Version":"2012-10-17","Statement":[{"Sid":"IncidentContainmentDenyAll","Effect":"Deny","Action":"*","Resource":"*"}]}`,
+	}, nil, analystIP, agent("iam.put-user-policy"))
+	rs.add(next(), responder, "iam.amazonaws.com", "TagUser", map[string]any{"userName": user, "tags": []any{
+		map[string]any{"key": "ir-workshop:incident-id", "value": incident},
+		map[string]any{"key": "ir-workshop:contained-access-key", "value": key},
+	}}, nil, analystIP, agent("iam.tag-user"))
+}
+
 // replaceWorkloadKey adds the recovery that both S3 incidents end with:
 // the responder gives the workload user newKey, puts it in the user's
 // secret and removes the containment policy, a call every two seconds after

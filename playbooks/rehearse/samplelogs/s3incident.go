@@ -96,16 +96,7 @@ func (g *generator) s3Exfiltration(runs []simRun) []*record {
 
 	// Containment: contain-access-key.sh for the reporting key, then
 	// lock-bucket.sh for the staging bucket.
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "GetAccessKeyLastUsed", map[string]any{"accessKeyId": sim.Key.AccessKeyID}, nil, analystIP, agent("iam.get-access-key-last-used"))
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "UpdateAccessKey", map[string]any{"userName": sim.User, "accessKeyId": sim.Key.AccessKeyID, "status": "Inactive"}, nil, analystIP, agent("iam.update-access-key"))
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "PutUserPolicy", map[string]any{
-		"userName": sim.User, "policyName": "ir-containment-deny-all",
-		"policyDocument": `{"Version":"2012-10-17","Statement":[{"Sid":"IncidentContainmentDenyAll","Effect":"Deny","Action":"*","Resource":"*"}]}`,
-	}, nil, analystIP, agent("iam.put-user-policy"))
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "TagUser", map[string]any{"userName": sim.User, "tags": []any{
-		map[string]any{"key": "ir-workshop:incident-id", "value": s3IncidentID},
-		map[string]any{"key": "ir-workshop:contained-access-key", "value": sim.Key.AccessKeyID},
-	}}, nil, analystIP, agent("iam.tag-user"))
+	recs.containAccessKey(&t, responder, sim.User, sim.Key.AccessKeyID, s3IncidentID)
 	rec := s3Request(add(step(2*time.Second), responder, "s3.amazonaws.com", "GetBucketPolicy",
 		s3Params(staging, "", map[string]any{"policy": ""}), nil, analystIP, agent("s3api.get-bucket-policy")), staging, "", 0, 0)
 	rec.ErrorCode, rec.ErrorMessage = "NoSuchBucketPolicy", "The bucket policy does not exist"

@@ -163,16 +163,7 @@ func (g *generator) s3Ransomware(runs []simRun) []*record {
 	kmsKey(add(step(2*time.Second), responder, "kms.amazonaws.com", "DescribeKey", map[string]any{"keyId": keyID}, nil, analystIP, agent("kms.describe-key")), keyID)
 	kmsKey(add(step(2*time.Second), responder, "kms.amazonaws.com", "CancelKeyDeletion", map[string]any{"keyId": keyID},
 		map[string]any{"keyId": kmsKeyARN(keyID)}, analystIP, agent("kms.cancel-key-deletion")), keyID)
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "GetAccessKeyLastUsed", map[string]any{"accessKeyId": sim.Key.AccessKeyID}, nil, analystIP, agent("iam.get-access-key-last-used"))
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "UpdateAccessKey", map[string]any{"userName": sim.User, "accessKeyId": sim.Key.AccessKeyID, "status": "Inactive"}, nil, analystIP, agent("iam.update-access-key"))
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "PutUserPolicy", map[string]any{
-		"userName": sim.User, "policyName": "ir-containment-deny-all",
-		"policyDocument": `{"Version":"2012-10-17","Statement":[{"Sid":"IncidentContainmentDenyAll","Effect":"Deny","Action":"*","Resource":"*"}]}`,
-	}, nil, analystIP, agent("iam.put-user-policy"))
-	add(step(2*time.Second), responder, "iam.amazonaws.com", "TagUser", map[string]any{"userName": sim.User, "tags": []any{
-		map[string]any{"key": "ir-workshop:incident-id", "value": ransomIncidentID},
-		map[string]any{"key": "ir-workshop:contained-access-key", "value": sim.Key.AccessKeyID},
-	}}, nil, analystIP, agent("iam.tag-user"))
+	recs.containAccessKey(&t, responder, sim.User, sim.Key.AccessKeyID, ransomIncidentID)
 	s3Request(add(step(2*time.Second), responder, "s3.amazonaws.com", "GetBucketLocation",
 		s3Params(dataBucket, "", map[string]any{"location": ""}), nil, analystIP, agent("s3api.get-bucket-location")), dataBucket, "", 0, 0)
 	s3Request(add(step(2*time.Second), responder, "s3.amazonaws.com", "GetBucketPolicy",
