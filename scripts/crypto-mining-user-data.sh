@@ -29,7 +29,26 @@
 # query logs of WorkshopStack show the queries).
 #
 # Undo: terminate the instance (scripts/undo-crypto-mining.sh).
+#
+# It acts only where cloud-init runs it, from /var/lib/cloud/, and without
+# arguments. Anywhere else (by hand, on a workstation, in CloudShell, with
+# -h) it would install the beacon and its persistence on that machine, so it
+# says what it is and stops, changing nothing.
 set -euo pipefail
+
+if [[ "${1:-}" == -h ]]; then
+  printf '%s\n' "Usage: none: the user data of the instances that simulate-crypto-mining.sh" \
+    "launches. At an instance's first boot, cloud-init runs it as root: it installs" \
+    "a DNS beacon that looks up mining pools every minute. It does nothing anywhere" \
+    "else; run simulate-crypto-mining.sh instead."
+  exit 0
+fi
+if (($# > 0)) || [[ "$0" != /var/lib/cloud/* ]]; then
+  printf '%s\n' "crypto-mining-user-data.sh: not run by cloud-init at an instance's first boot;" \
+    "nothing was installed. It is the user data of the instances that" \
+    "simulate-crypto-mining.sh launches (-h says more)." >&2
+  exit 2
+fi
 
 readonly beacon=/usr/local/bin/ir-workshop-dns-beacon
 

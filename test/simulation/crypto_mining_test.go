@@ -1,6 +1,7 @@
 package simulation
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -107,4 +108,61 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// TestUserDataActsOnlyWhereCloudInitRunsIt runs the instances' user data
+// as someone might by mistake, from the project folder, as root here: with
+// no argument, with -h, with another argument. Each time it must say what
+// it is and stop before it runs any command or writes any file: at an
+// instance's first boot it installs a beacon and its persistence, which
+// must never land on a workstation. Every command it may run is a stub on
+// PATH that records its call. (Its first-boot path, when cloud-init runs
+// it from /var/lib/cloud/, cannot run here without installing the beacon
+// on this machine.)
+func TestUserDataActsOnlyWhereCloudInitRunsIt(t *testing.T) {
+	t.Parallel()
+	stubs, calls := t.TempDir(), filepath.Join(t.TempDir(), "calls")
+	for _, name := range []string{"install", "dnf", "systemctl", "logger", "getent", "timeout", "chmod", "od", "tr", "sleep", "awk", "cat", "crond"} {
+		stub := "#!/bin/sh\necho " + name + " >>'" + calls + "'\n"
+		if err := os.WriteFile(filepath.Join(stubs, name), []byte(stub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What the script writes with the shell's own redirections, which no
+	// stub can stand in for.
+	written := []string{"/usr/local/bin/ir-workshop-dns-beacon", "/etc/cron.d/ir-workshop-dns-beacon",
+		"/etc/systemd/system/ir-workshop-dns-beacon.service", "/etc/systemd/system/ir-workshop-dns-beacon.timer"}
+	for _, path := range written {
+		if _, err := os.Stat(path); err == nil {
+			t.Fatalf("%s exists before the test; remove it, it is the simulated miner's", path)
+		}
+		t.Cleanup(func() { os.Remove(path) })
+	}
+	env := []string{"PATH=" + stubs + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for _, tt := range []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{nil, 2, "", "crypto-mining-user-data.sh: not run by cloud-init at an instance's first boot;\nnothing was installed."},
+		{[]string{"-h"}, 0, "Usage: none: the user data of the instances that simulate-crypto-mining.sh", ""},
+		{[]string{"now"}, 2, "", "nothing was installed"},
+	} {
+		res := runScript(t, "", env, "crypto-mining-user-data.sh", tt.args...)
+		if res.code != tt.code || !strings.Contains(res.stdout, tt.stdout) || !strings.Contains(res.stderr, tt.stderr) ||
+			(tt.stdout == "" && res.stdout != "") || (tt.stderr == "" && res.stderr != "") {
+			t.Errorf("crypto-mining-user-data.sh %v: want exit %d, stdout with %q, stderr with %q\n%s", tt.args, tt.code, tt.stdout, tt.stderr, res)
+		}
+		if b, err := os.ReadFile(calls); err == nil {
+			t.Errorf("crypto-mining-user-data.sh %v ran commands:\n%s", tt.args, b)
+			os.Remove(calls)
+		}
+		for _, path := range written {
+			if _, err := os.Stat(path); err == nil {
+				t.Errorf("crypto-mining-user-data.sh %v wrote %s", tt.args, path)
+				os.Remove(path)
+			}
+		}
+	}
 }
