@@ -669,13 +669,19 @@ func testIsolationBadInput(t *testing.T, e *isoEnv) {
 			"records a crypto-mining simulation, not instance-isolation: use undo-crypto-mining.sh for it"},
 		{"RestoreInstanceOfAnotherVpc", "restore-instance.sh", []string{"-s", otherVpcState}, 1,
 			"is in VPC " + vpc + ", but state file " + otherVpcState + " records VPC " + otherVpc},
+		{"RestoreUnreachableEndpoint", "restore-instance.sh", []string{"-s", otherVpcState}, 1,
+			"restore-instance.sh: cannot reach AWS at http://127.0.0.1:1"},
+	}
+	// The cases that change the responder's environment.
+	envChanges := map[string][]string{
+		"RestoreUnreachableEndpoint": {"AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1"},
 	}
 	t.Run("Scripts", func(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
 				dir := t.TempDir()
-				res := runScript(t, dir, e.env, tt.script, tt.args...)
+				res := runScript(t, dir, moto.WithEnv(e.env, envChanges[tt.name]...), tt.script, tt.args...)
 				output := res.stderr
 				if tt.code == 0 {
 					output = res.stdout

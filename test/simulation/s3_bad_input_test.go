@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ir-workshop/incident-response-playbooks/test/moto"
 )
 
 // s3Scripts are the scripts of the S3 incidents, with the common interface.
@@ -47,13 +49,15 @@ func testS3BadInput(t *testing.T, w *s3Workshop) {
 	ransomware := func(resources string) string {
 		return writeFile(t, "state.json", strings.Replace(valid("s3-ransomware"), "RESOURCES", resources, 1))
 	}
-	tests := []struct {
+	type badInput struct {
 		name   string
 		script string
 		args   []string
+		env    []string // changes to the responder's environment
 		code   int
 		want   string // in stderr, or in stdout for code 0
-	}{
+	}
+	tests := []badInput{
 		{name: "SeedMalformedBucket", script: "seed-data-bucket.sh", args: []string{"-b", "Not_A_Bucket"}, code: 2, want: "-b: 'Not_A_Bucket' is not an S3 bucket name"},
 		{name: "SeedUnversionedBucket", script: "seed-data-bucket.sh", args: []string{"-b", w.other.bucket}, code: 1, want: "is not versioned"},
 		{name: "ExfiltrationMalformedBucket", script: "simulate-s3-exfiltration.sh", args: []string{"-b", "x"}, code: 2, want: "-b: 'x' is not an S3 bucket name"},
@@ -89,20 +93,24 @@ func testS3BadInput(t *testing.T, w *s3Workshop) {
 				"delete_markers": [], "ransom_note_key": null, "s3_bucket": "` + w.other.bucket + `"}`)},
 			code: 1, want: "resources.s3_bucket is there, but s3-ransomware creates no such thing"},
 	}
+	// The endpoint cannot be reached: every script says so first (the
+	// undo scripts by run ID, which needs no state file).
+	unreachable := []string{"AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1"}
 	for _, script := range s3Scripts {
-		tests = append(tests, struct {
-			name   string
-			script string
-			args   []string
-			code   int
-			want   string
-		}{name: "HelpOf" + strings.TrimSuffix(script, ".sh"), script: script, args: []string{"-h"}, code: 0, want: "Usage: " + script})
+		args := map[string][]string{
+			"undo-s3-exfiltration.sh": {"-t", "se-20260101-093000-0a1b2c3d"},
+			"undo-s3-ransomware.sh":   {"-t", "sr-20260101-093000-0a1b2c3d"},
+		}[script]
+		tests = append(tests,
+			badInput{name: "HelpOf" + strings.TrimSuffix(script, ".sh"), script: script, args: []string{"-h"}, code: 0, want: "Usage: " + script},
+			badInput{name: "UnreachableEndpointFor" + strings.TrimSuffix(script, ".sh"), script: script, args: args, env: unreachable,
+				code: 1, want: script + ": cannot reach AWS at http://127.0.0.1:1"})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			res := runScript(t, dir, w.env, tt.script, tt.args...)
+			res := runScript(t, dir, moto.WithEnv(w.env, tt.env...), tt.script, tt.args...)
 			output := res.stderr
 			if tt.code == 0 {
 				output = res.stdout
