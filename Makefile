@@ -145,14 +145,19 @@ lint-templates:
 	@echo "cfn-lint: no findings"
 
 ## lint-shell: one shellcheck per script, which make -j runs side by side
-## (each script is checked with lib/common.sh, which it sources).
-SHELLCHECKS := $(addprefix shellcheck/,$(SHELL_SCRIPTS))
-.PHONY: $(SHELLCHECKS)
+## (each script is checked with lib/common.sh, which it sources: about a
+## second of CPU a script, the most of any check). A script found clean
+## leaves a stamp under .build/, named after shellcheck's version: it is
+## checked again when it or a file of scripts/lib/ changes, or with another
+## shellcheck. A fresh clone, as in CI, checks every script.
+SHELLCHECK_VERSION := $(shell shellcheck --version 2>/dev/null | sed -n 's/^version: //p')
+SHELLCHECKS := $(patsubst %,.build/shellcheck-$(SHELLCHECK_VERSION)/%.ok,$(SHELL_SCRIPTS))
 lint-shell: $(SHELLCHECKS)
 	@echo "shellcheck: $(words $(SHELL_SCRIPTS)) scripts clean"
 
-$(SHELLCHECKS): shellcheck/%: tools
+$(SHELLCHECKS): .build/shellcheck-$(SHELLCHECK_VERSION)/%.ok: % $(wildcard scripts/lib/*.sh) | tools
 	shellcheck --severity=style $*
+	@mkdir -p $(@D) && touch $@
 
 lint-markdown: setup
 	markdownlint-cli2 "**/*.md" "#node_modules" "#cdk.out"
