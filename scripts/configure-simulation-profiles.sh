@@ -115,10 +115,10 @@ read_secret() {
       secretsmanager:GetSecretValue
   fi
   # jq reads the secret on stdin; its own errors could quote the input, so
-  # they are dropped.
-  key_id="$(jq -r '.accessKeyId // empty | strings' <<<"$secret_json" 2>/dev/null || true)"
-  secret_key="$(jq -r '.secretAccessKey // empty | strings' <<<"$secret_json" 2>/dev/null || true)"
-  user_name="$(jq -r '.userName // empty | strings' <<<"$secret_json" 2>/dev/null || true)"
+  # they are dropped. A field that is missing or not a string reads as "".
+  key_id="" secret_key="" user_name=""
+  json_read '(.accessKeyId? | strings) // "", (.secretAccessKey? | strings) // "", (.userName? | strings) // ""' \
+    key_id secret_key user_name <<<"$secret_json" 2>/dev/null || true
   if [[ -z "$key_id" || -z "$secret_key" ]]; then
     die "secret $name is not a JSON object with accessKeyId and secretAccessKey; no profile was written"
   fi

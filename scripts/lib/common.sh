@@ -350,13 +350,14 @@ check_identity() {
   if [[ -n "$aws_profile" ]]; then
     who="profile $aws_profile"
   fi
-  if ! out="$(awsx sts get-caller-identity)"; then
+  # The two fields as one line of text, so that no jq needs to start.
+  if ! out="$(awsx sts get-caller-identity --query '[Account, Arn]' --output text)"; then
     if aws_error_is InvalidClientTokenId SignatureDoesNotMatch AuthFailure UnrecognizedClientException ExpiredToken; then
       die "the AWS credentials ($who) were rejected in region $aws_region (an opt-in region must be enabled first); nothing was changed" "$(aws_error)"
     fi
     aws_die "cannot call AWS in region $aws_region with $who; nothing was changed"
   fi
-  json_read '.Account // "", .Arn // ""' caller_account caller_arn <<<"$out"
+  IFS=$'\t' read -r caller_account caller_arn <<<"$out"
   if [[ ! "$caller_account" =~ ^[0-9]{12}$ ]]; then
     die "STS returned no account ID for these credentials"
   fi
@@ -486,7 +487,7 @@ iso_time() {
 # anything else as compact JSON. The options are jq's.
 # It fails, setting no NAME, if jq fails (with jq's status) or FILTER does
 # not give one value for each NAME (status 1):
-#   json_read '.Account // "", .Arn // ""' caller_account caller_arn <<<"$out"
+#   json_read '.run_id, .region' run_id region <"$state_file"
 json_read() {
   local json_options=() json_filter json_quoted json_values=() json_i
   while [[ "$1" == --arg || "$1" == --argjson ]]; do

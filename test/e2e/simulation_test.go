@@ -129,7 +129,27 @@ func TestSimulationProfilesAuthenticateAsSimulationUsers(t *testing.T) {
 		requireNoProfiles(t, admin)
 	})
 
-	for _, secret := range secrets[1:] {
+	// The second secret holds JSON whose access key ID is a number: the
+	// script names the secret, writes nothing, and prints no secret key.
+	malformed := filepath.Join(t.TempDir(), "malformed.json")
+	if err := os.WriteFile(malformed, []byte(`{"accessKeyId": 12345, "secretAccessKey": "`+secrets[1].SecretAccessKey+`"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.MustAWS(t, admin, "secretsmanager", "create-secret", "--name", secrets[1].Name, "--secret-string", "file://"+malformed)
+	t.Run("MalformedSecretIsNamedAndNothingIsWritten", func(t *testing.T) {
+		res := runScript(t, admin, profilesScript)
+		want := "secret " + secrets[1].Name + " is not a JSON object with accessKeyId and secretAccessKey; no profile was written"
+		if res.code != 1 || !strings.Contains(res.stderr, want) {
+			t.Errorf("exit %d, want 1 with %q\nstdout: %s\nstderr: %s", res.code, want, res.stdout, res.stderr)
+		}
+		requireNoSecretIn(t, res, secretKeys)
+		requireNoProfiles(t, admin)
+	})
+	if err := os.WriteFile(malformed, []byte(secrets[1].Value), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.MustAWS(t, admin, "secretsmanager", "put-secret-value", "--secret-id", secrets[1].Name, "--secret-string", "file://"+malformed)
+	for _, secret := range secrets[2:] {
 		secret.Store(t, s, admin)
 	}
 
