@@ -69,8 +69,8 @@ func TestSimulationProfilesAuthenticateAsSimulationUsers(t *testing.T) {
 			{name: "MissingDefaultStack", wantCode: 1, wantOutput: "cannot read stack SimulationStack in us-east-1"},
 			{name: "MissingNamedStack", args: []string{"-s", "OtherStack"}, wantCode: 1, wantOutput: "cannot read stack OtherStack"},
 			{name: "MissingProfile", args: []string{"-p", "no-such-profile"}, wantCode: 1, wantOutput: "no-such-profile"},
-			{name: "UnreachableEndpoint", env: []string{"AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1"},
-				wantCode: 1, wantOutput: "configure-simulation-profiles.sh: cannot reach AWS at http://127.0.0.1:1"},
+			{name: "UnreachableEndpoint", env: moto.UnreachableEnv(),
+				wantCode: 1, wantOutput: "configure-simulation-profiles.sh: cannot reach AWS at " + moto.UnreachableURL},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

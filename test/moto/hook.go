@@ -27,9 +27,15 @@ type Hook struct {
 	dir string
 }
 
-// unreachableURL is a loopback port where nothing listens: connections are
+// UnreachableURL is a loopback port where nothing listens: connections are
 // refused at once.
-const unreachableURL = "http://127.0.0.1:1"
+const UnreachableURL = "http://127.0.0.1:1"
+
+// UnreachableEnv is what WithEnv sets to send every AWS CLI call of a
+// command to UnreachableURL, tried once.
+func UnreachableEnv() []string {
+	return []string{"AWS_ENDPOINT_URL=" + UnreachableURL, "AWS_MAX_ATTEMPTS=1"}
+}
 
 // hookScript is the wrapper. Its settings are files in its directory, named
 // by IR_TEST_AWS_HOOK, so that one Hook serves one script run and its
@@ -69,7 +75,7 @@ func NewHook(t testing.TB, env []string) *Hook {
 		t.Fatal(err)
 	}
 	h := &Hook{dir: t.TempDir()}
-	script := fmt.Sprintf(hookScript, real, unreachableURL)
+	script := fmt.Sprintf(hookScript, real, UnreachableURL)
 	if err := os.WriteFile(filepath.Join(h.dir, "aws"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -125,8 +125,7 @@ func testBadInput(t *testing.T, w *workshop, exposurePath, miningPath string) {
 			code   int
 			want   string
 		}{name: "UnreachableEndpointFor" + strings.TrimSuffix(script, ".sh"), script: script, args: args,
-			env: []string{"AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1"}, code: 1,
-			want: script + ": cannot reach AWS at http://127.0.0.1:1"})
+			env: moto.UnreachableEnv(), code: 1, want: cannotReach(script)})
 	}
 
 	t.Run("Scripts", func(t *testing.T) {

@@ -259,7 +259,7 @@ func testLockdownBadInput(t *testing.T, w *workshop, account string) {
 			want: "bucket ir-no-such-bucket-inc-2026-0300 does not exist; nothing was changed"},
 		{name: "ExistingStateFile", script: "lock-bucket.sh", args: []string{"-b", bucket, "-s", existing}, code: 1, want: "already exists"},
 		{name: "UnreachableEndpointForLock", script: "lock-bucket.sh", args: []string{"-b", bucket},
-			env: []string{"AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1"}, code: 1, want: "lock-bucket.sh: cannot reach AWS at http://127.0.0.1:1"},
+			env: moto.UnreachableEnv(), code: 1, want: cannotReach("lock-bucket.sh")},
 		{name: "RestoreWithoutStateFile", script: "restore-bucket-policy.sh", code: 2, want: "missing -s STATE_FILE"},
 		{name: "RestoreMissingStateFile", script: "restore-bucket-policy.sh", args: []string{"-s", missing}, code: 1, want: "does not exist; nothing was changed"},
 		{name: "RestoreGarbledStateFile", script: "restore-bucket-policy.sh", args: []string{"-s", garbled}, code: 1, want: "it is not one JSON object"},
@@ -275,7 +275,7 @@ func testLockdownBadInput(t *testing.T, w *workshop, account string) {
 		{name: "RestoreOverAnotherPolicy", script: "restore-bucket-policy.sh", args: []string{"-s", existing}, code: 1,
 			want: "neither the lockdown nor the one it had before"},
 		{name: "UnreachableEndpointForRestore", script: "restore-bucket-policy.sh", args: []string{"-s", existing},
-			env: []string{"AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1"}, code: 1, want: "restore-bucket-policy.sh: cannot reach AWS at http://127.0.0.1:1"},
+			env: moto.UnreachableEnv(), code: 1, want: cannotReach("restore-bucket-policy.sh")},
 	}
 	t.Run("Scripts", func(t *testing.T) {
 		for _, tt := range tests {

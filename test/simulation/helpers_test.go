@@ -225,6 +225,12 @@ func onlyStateFile(t *testing.T, dir, prefix string) string {
 	return matches[0]
 }
 
+// cannotReach is what script says first when it cannot reach AWS at
+// moto.UnreachableURL (run with moto.UnreachableEnv).
+func cannotReach(script string) string {
+	return script + ": cannot reach AWS at " + moto.UnreachableURL
+}
+
 // noStateFiles fails the test if dir holds any file: a refused run must not
 // leave a state file.
 func noStateFiles(t *testing.T, dir string) {

@@ -114,7 +114,7 @@ func testInterruptions(t *testing.T, w *workshop) {
 		hook.UnreachableFrom(t, "iam get-user")
 		dir := t.TempDir()
 		res := runScript(t, dir, hook.Env(w.env), "simulate-credential-exposure.sh")
-		if res.code != 1 || !strings.Contains(res.stderr, "simulate-credential-exposure.sh: cannot reach AWS at http://127.0.0.1:1") {
+		if res.code != 1 || !strings.Contains(res.stderr, cannotReach("simulate-credential-exposure.sh")) {
 			t.Errorf("want exit 1, saying first that AWS cannot be reached\n%s", res)
 		}
 		if strings.Contains(res.stderr, "not usable") {

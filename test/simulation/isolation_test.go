@@ -670,11 +670,11 @@ func testIsolationBadInput(t *testing.T, e *isoEnv) {
 		{"RestoreInstanceOfAnotherVpc", "restore-instance.sh", []string{"-s", otherVpcState}, 1,
 			"is in VPC " + vpc + ", but state file " + otherVpcState + " records VPC " + otherVpc},
 		{"RestoreUnreachableEndpoint", "restore-instance.sh", []string{"-s", otherVpcState}, 1,
-			"restore-instance.sh: cannot reach AWS at http://127.0.0.1:1"},
+			cannotReach("restore-instance.sh")},
 	}
 	// The cases that change the responder's environment.
 	envChanges := map[string][]string{
-		"RestoreUnreachableEndpoint": {"AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1"},
+		"RestoreUnreachableEndpoint": moto.UnreachableEnv(),
 	}
 	t.Run("Scripts", func(t *testing.T) {
 		for _, tt := range tests {

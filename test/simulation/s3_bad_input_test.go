@@ -95,7 +95,6 @@ func testS3BadInput(t *testing.T, w *s3Workshop) {
 	}
 	// The endpoint cannot be reached: every script says so first (the
 	// undo scripts by run ID, which needs no state file).
-	unreachable := []string{"AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_MAX_ATTEMPTS=1"}
 	for _, script := range s3Scripts {
 		args := map[string][]string{
 			"undo-s3-exfiltration.sh": {"-t", "se-20260101-093000-0a1b2c3d"},
@@ -103,8 +102,8 @@ func testS3BadInput(t *testing.T, w *s3Workshop) {
 		}[script]
 		tests = append(tests,
 			badInput{name: "HelpOf" + strings.TrimSuffix(script, ".sh"), script: script, args: []string{"-h"}, code: 0, want: "Usage: " + script},
-			badInput{name: "UnreachableEndpointFor" + strings.TrimSuffix(script, ".sh"), script: script, args: args, env: unreachable,
-				code: 1, want: script + ": cannot reach AWS at http://127.0.0.1:1"})
+			badInput{name: "UnreachableEndpointFor" + strings.TrimSuffix(script, ".sh"), script: script, args: args, env: moto.UnreachableEnv(),
+				code: 1, want: cannotReach(script)})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
